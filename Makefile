@@ -1,0 +1,56 @@
+# Quickstart: `make demo` runs the self-check, `make test` the whole suite.
+# Both create .venv (and the Keras 3.5.0 reference venv for tests) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+REFERENCE_VENV ?= .venv-keras-3.5.0
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STACK := requirements/test.txt
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test lint typecheck unit unit-without-shim dist-check bench clean
+
+demo: $(VENV)/.installed
+	$(BIN)/keras-rescaling-patch status
+	$(BIN)/keras-rescaling-patch check
+
+test: lint typecheck unit unit-without-shim dist-check
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy keras_rescaling_patch
+
+unit: $(VENV)/.installed $(REFERENCE_VENV)/.installed
+	KRP_REFERENCE_PYTHON=$(abspath $(REFERENCE_VENV))/bin/python $(BIN)/pytest
+
+# Every test marked `fix` must fail on stock Keras 3.4.1: run them with the
+# shim removed; the conftest turns each expected failure into a pass.
+unit-without-shim: $(VENV)/.installed
+	$(BIN)/pytest --without-shim -q
+
+dist-check: $(VENV)/.installed
+	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_shim.py
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+
+$(VENV)/.installed: $(UV) $(STACK) setup.cfg pyproject.toml
+	$(UV) pip install --quiet --python $(BIN)/python -r $(STACK) -e .
+	touch $@
+
+$(REFERENCE_VENV)/.installed: $(UV) $(STACK) requirements/reference-keras.txt setup.cfg
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(REFERENCE_VENV)
+	$(UV) pip install --quiet --python $(REFERENCE_VENV)/bin/python \
+		-r $(STACK) --override requirements/reference-keras.txt -e .
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(REFERENCE_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,203 @@
+"""Decide whether the Keras in this process needs the shim.
+
+Two questions, asked in order, each cheap:
+
+1. The version. Keras 3.0.0 up to (not including) 3.5.0 shipped the bug;
+   3.5.0 fixed it (keras-team/keras#20072, #20079). Keras 2 never had it.
+2. The behaviour. A version number alone cannot tell a stock 3.4.1 from a
+   vendored 3.4.1 carrying the fix from ``patches/`` or a development
+   build that already has it, so a layer is built once with an array
+   ``scale`` and asked for its config: the buggy class hands back the raw
+   array, the fixed one a serialized marker.
+
+The decision itself (:func:`decide`) is a pure function of the version
+string, the class and a probe, so it can be tested with fakes.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+FIRST_FIXED = Version("3.5.0")
+UPSTREAM_BUG = "keras-team/keras#20072"
+UPSTREAM_FIX = "keras-team/keras#20079"
+PROBE_LAYER_NAME = "keras_rescaling_patch_probe"
+
+
+class Probe(enum.Enum):
+    """What the behavioural probe saw."""
+
+    BUGGY = "buggy"
+    FIXED = "fixed"
+    UNEXPECTED = "unexpected"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one Keras installation.
+
+    ``affected``: this Keras has the bug. ``patchable``: the shim knows this
+    ``Rescaling`` and may be installed (always when affected; on a fixed
+    Keras 3 only when forced).
+    """
+
+    keras_version: str | None
+    affected: bool
+    patchable: bool
+    reason: str
+
+
+def looks_like_known_rescaling(cls: object) -> str | None:
+    """Return why ``cls`` is not the ``Rescaling`` we patch, or ``None``."""
+    if not isinstance(cls, type):
+        return "keras.layers.Rescaling is not a class"
+    own = vars(cls)
+    for name in ("__init__", "get_config", "call"):
+        if not callable(own.get(name)):
+            return f"Rescaling does not define {name}() itself"
+    try:
+        parameters = list(inspect.signature(own["__init__"]).parameters)
+    except (TypeError, ValueError):
+        return "the signature of Rescaling.__init__ cannot be read"
+    if parameters[:3] != ["self", "scale", "offset"]:
+        return "Rescaling.__init__ does not take (scale, offset)"
+    return None
+
+
+def probe(cls: type) -> Probe:
+    """Build one ``Rescaling`` with an array scale and read its config.
+
+    The layer gets an explicit name, so Keras's automatic layer names
+    (``rescaling``, ``rescaling_1``, ...) are not advanced. No model is
+    built and nothing is called; it costs well under a millisecond.
+    """
+    import numpy as np
+
+    try:
+        layer = cls(
+            scale=np.array([2.0]), offset=np.array([1.0]), name=PROBE_LAYER_NAME
+        )
+        scale = layer.get_config()["scale"]
+    except Exception:  # noqa: BLE001 - any failure means "not what we know"
+        return Probe.UNEXPECTED
+    if isinstance(scale, np.ndarray):
+        return Probe.BUGGY
+    if isinstance(scale, dict) and scale.get("class_name") == "__numpy__":
+        return Probe.FIXED
+    return Probe.UNEXPECTED
+
+
+def decide(
+    keras_version: str | None,
+    rescaling: object,
+    run_probe: Callable[[type], Probe] = probe,
+) -> Verdict:
+    """Decide from a Keras version string and its ``Rescaling`` class."""
+    if keras_version is None:
+        return Verdict(
+            None, False, False, "Keras 3 is not installed; nothing to patch."
+        )
+    try:
+        version = Version(keras_version)
+    except InvalidVersion:
+        return Verdict(
+            keras_version,
+            False,
+            False,
+            f"Keras version {keras_version!r} cannot be parsed; the shim stays out.",
+        )
+    if version.major < 3:
+        return Verdict(
+            keras_version,
+            False,
+            False,
+            f"Keras {keras_version} is Keras 2, which never had the bug; "
+            "the shim stays out.",
+        )
+    unknown = looks_like_known_rescaling(rescaling)
+    if unknown is not None:
+        return Verdict(
+            keras_version,
+            False,
+            False,
+            f"Keras {keras_version}: {unknown}, so it is not the class this "
+            "package patches; the shim stays out.",
+        )
+    if version >= FIRST_FIXED:
+        return Verdict(
+            keras_version,
+            False,
+            True,
+            f"Keras {keras_version} already contains the fix "
+            f"({UPSTREAM_FIX}, released in 3.5.0); keras-rescaling-patch is "
+            "not needed here and can be removed.",
+        )
+    assert isinstance(rescaling, type)
+    seen = run_probe(rescaling)
+    if seen is Probe.FIXED:
+        return Verdict(
+            keras_version,
+            False,
+            True,
+            f"Keras {keras_version} is a release with the bug, but its "
+            "Rescaling already serializes array arguments (a patched or "
+            "vendored copy); the shim is not needed.",
+        )
+    if seen is Probe.BUGGY:
+        return Verdict(
+            keras_version,
+            True,
+            True,
+            f"Keras {keras_version} cannot reload a Rescaling layer whose "
+            f"scale or offset is an array ({UPSTREAM_BUG}).",
+        )
+    return Verdict(
+        keras_version,
+        False,
+        False,
+        f"Keras {keras_version}: a test Rescaling layer did not behave like "
+        "the known buggy or fixed class; the shim stays out.",
+    )
+
+
+def inspect_installed_keras() -> Verdict:
+    """Import Keras (if it is there) and decide for it. Never raises."""
+    try:
+        import keras
+    except Exception as error:  # noqa: BLE001 - a broken Keras is "no Keras"
+        if isinstance(error, ModuleNotFoundError) and error.name == "keras":
+            return decide(None, None)
+        return Verdict(
+            None,
+            False,
+            False,
+            f"Keras failed to import ({type(error).__name__}: {error}); "
+            "the shim stays out.",
+        )
+    version = getattr(keras, "__version__", None)
+    if not isinstance(version, str):
+        return Verdict(
+            None, False, False, "keras has no __version__; the shim stays out."
+        )
+    try:
+        from keras.src.saving import serialization_lib
+    except ImportError:
+        serialization_lib = None
+    if not all(
+        callable(getattr(serialization_lib, name, None))
+        for name in ("serialize_keras_object", "deserialize_keras_object")
+    ):
+        return Verdict(
+            version,
+            False,
+            False,
+            f"Keras {version} has no keras.src.saving.serialization_lib with "
+            "the functions the shim uses; the shim stays out.",
+        )
+    layers = getattr(keras, "layers", None)
+    return decide(version, getattr(layers, "Rescaling", None))

@@ -1,0 +1,155 @@
+"""``keras-rescaling-patch check``: does an array-valued Rescaling work here?
+
+Builds a small model whose ``Rescaling`` has array ``scale`` and
+``offset``, saves it as ``.keras``, then reloads it in two fresh
+interpreters: one that never imports this package (does the bug reproduce
+in this environment?) and one that imports it first (the model must load
+and predict bit-identically). Both children run at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras_rescaling_patch
+
+CHILD_SCRIPT = Path(__file__).with_name("_reload_probe.py")
+CHILD_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What one child process saw."""
+
+    with_shim: bool
+    loaded: bool
+    identical: bool
+    error: str | None
+
+    @property
+    def works(self) -> bool:
+        return self.loaded and self.identical and self.error is None
+
+    def describe(self) -> str:
+        if self.works:
+            return "loads and predicts bit-identically"
+        if self.error is not None:
+            return f"fails: {self.error}"
+        return "loads, but predictions differ from the original model"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Both reloads, and whether the model works with the shim."""
+
+    without_shim: Reload
+    with_shim: Reload
+
+    @property
+    def ok(self) -> bool:
+        return self.with_shim.works
+
+    def verdict(self) -> str:
+        if not self.ok:
+            return (
+                "FAIL: a model with array-valued Rescaling does not work here "
+                "even with keras_rescaling_patch imported; please report it."
+            )
+        if self.without_shim.works:
+            return (
+                "OK: this Keras reloads array-valued Rescaling by itself; "
+                "the shim is not needed here."
+            )
+        return (
+            "OK: the bug reproduces here, and with keras_rescaling_patch "
+            "imported the model loads and predicts exactly."
+        )
+
+
+def build_sample(folder: Path) -> tuple[Path, Path, Path]:
+    """Save a small model with per-channel scale and offset, its input and output."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(20072)
+    inputs = keras.Input(shape=(4, 4, 3))
+    rescaled = keras.layers.Rescaling(
+        scale=np.array([1 / 255, 2 / 255, 3 / 255]),
+        offset=np.array([-1.0, 0.0, 0.5]),
+    )(inputs)
+    flat = keras.layers.Flatten()(rescaled)
+    dense = keras.layers.Dense(2)
+    outputs = dense(flat)
+    model = keras.Model(inputs, outputs)
+    dense.set_weights(
+        [rng.normal(size=(48, 2)).astype("float32"), np.zeros(2, "float32")]
+    )
+    batch = rng.integers(0, 256, size=(5, 4, 4, 3)).astype("float32")
+    paths = folder / "sample.keras", folder / "inputs.npy", folder / "expected.npy"
+    model.save(paths[0])
+    np.save(paths[1], batch)
+    np.save(paths[2], np.asarray(model.predict(batch, verbose=0)))
+    return paths
+
+
+def _child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    package_parent = str(Path(keras_rescaling_patch.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (package_parent, env.get("PYTHONPATH", "")) if part
+    )
+    env["KERAS_RESCALING_PATCH"] = "auto"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def _parse(with_shim: bool, process: subprocess.Popen[str]) -> Reload:
+    try:
+        stdout, stderr = process.communicate(timeout=CHILD_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return Reload(with_shim, False, False, "the reload did not finish in time")
+    try:
+        report = json.loads(stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
+        return Reload(with_shim, False, False, f"the child process crashed: {last}")
+    return Reload(
+        with_shim,
+        loaded=report.get("stage") != "load",
+        identical=bool(report.get("identical")),
+        error=report.get("error"),
+    )
+
+
+def run_check() -> CheckResult:
+    """Build, save, and reload the sample without and with the shim."""
+    with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
+        files = [str(path) for path in build_sample(Path(folder))]
+        env = _child_environment()
+        children = {
+            with_shim: subprocess.Popen(
+                [
+                    sys.executable,
+                    str(CHILD_SCRIPT),
+                    "--shim" if with_shim else "--stock",
+                    *files,
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for with_shim in (False, True)
+        }
+        return CheckResult(
+            without_shim=_parse(False, children[False]),
+            with_shim=_parse(True, children[True]),
+        )

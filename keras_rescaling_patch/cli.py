@@ -1,0 +1,126 @@
+"""The ``keras-rescaling-patch`` command, for the people around the model.
+
+Exit codes: 0 success; 1 the check found that the model does not work
+here; 2 bad usage (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import sys
+from typing import Any
+
+import keras_rescaling_patch
+
+TENSORFLOW_DISTRIBUTIONS = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-intel",
+    "tensorflow-macos",
+)
+
+
+def _tensorflow_version() -> str | None:
+    module = sys.modules.get("tensorflow")
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    for distribution in TENSORFLOW_DISTRIBUTIONS:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _keras_backend() -> str | None:
+    keras = sys.modules.get("keras")
+    try:
+        return str(keras.backend.backend()) if keras is not None else None
+    except Exception:  # noqa: BLE001 - Keras 2 or a broken install: no backend
+        return None
+
+
+def status_report() -> dict[str, Any]:
+    """Everything ``status`` prints, as a JSON-ready dict."""
+    current = keras_rescaling_patch.status()
+    return {
+        "package_version": keras_rescaling_patch.__version__,
+        "keras_version": current.keras_version,
+        "keras_backend": _keras_backend(),
+        "tensorflow_version": _tensorflow_version(),
+        "affected": current.affected,
+        "active": current.active,
+        "reason": current.reason,
+    }
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def command_status(arguments: argparse.Namespace) -> int:
+    report = status_report()
+    if arguments.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"keras-rescaling-patch {report['package_version']}")
+    print(f"  Keras:      {report['keras_version'] or 'not installed'}")
+    print(f"  backend:    {report['keras_backend'] or '-'}")
+    print(f"  TensorFlow: {report['tensorflow_version'] or 'not installed'}")
+    print(f"  affected:   {_yes_no(report['affected'])}")
+    print(f"  active:     {_yes_no(report['active'])}")
+    print(f"  reason:     {report['reason']}")
+    return 0
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    from keras_rescaling_patch import _selfcheck
+
+    report = status_report()
+    if report["keras_version"] is None:
+        print(f"check: cannot run: {report['reason']}", file=sys.stderr)
+        return 1
+    print(
+        f"Checking Keras {report['keras_version']} "
+        f"({report['keras_backend']} backend) with a model whose Rescaling "
+        "has array scale and offset..."
+    )
+    result = _selfcheck.run_check()
+    print(f"  reloaded without the shim: {result.without_shim.describe()}")
+    print(f"  reloaded with the shim:    {result.with_shim.describe()}")
+    print(result.verdict())
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-rescaling-patch",
+        description=(
+            "Status and self-check for keras-rescaling-patch, the fix for "
+            "array-valued keras.layers.Rescaling on Keras 3.0-3.4."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=keras_rescaling_patch.__version__
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    status = commands.add_parser(
+        "status", help="Keras version and backend, affected?, shim active?, why."
+    )
+    status.add_argument("--json", action="store_true", help="print JSON for machines")
+    status.set_defaults(handler=command_status)
+    check = commands.add_parser(
+        "check",
+        help="save a sample model and reload it without and with the shim here",
+    )
+    check.set_defaults(handler=command_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    handler = arguments.handler
+    return int(handler(arguments))

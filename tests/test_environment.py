@@ -1,0 +1,58 @@
+"""KERAS_RESCALING_PATCH decides what the import does (fresh interpreters)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.subprocesses import run_python
+
+STATE = """
+import json, keras
+stock_init = keras.layers.Rescaling.__init__
+import keras_rescaling_patch as krp
+s = krp.status()
+print(json.dumps({"active": s.active, "affected": s.affected, "reason": s.reason,
+                  "untouched": keras.layers.Rescaling.__init__ is stock_init}))
+"""
+
+
+def state(mode: str) -> dict[str, object]:
+    completed = run_python(STATE, env={"KERAS_RESCALING_PATCH": mode})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return dict(json.loads(completed.stdout.splitlines()[-1]))
+
+
+def test_default_and_auto_apply_on_an_affected_keras() -> None:
+    report = state("")
+    assert (report["active"], report["affected"], report["untouched"]) == (
+        True,
+        True,
+        False,
+    )
+
+
+def test_off_touches_nothing() -> None:
+    report = state("off")
+    assert (report["active"], report["affected"], report["untouched"]) == (
+        False,
+        True,
+        True,
+    )
+    assert "KERAS_RESCALING_PATCH=off" in str(report["reason"])
+
+
+def test_force_applies_and_is_case_insensitive() -> None:
+    report = state(" Force ")
+    assert (report["active"], report["untouched"]) == (True, False)
+
+
+def test_unknown_value_is_a_clear_error() -> None:
+    completed = run_python(
+        "import keras_rescaling_patch", env={"KERAS_RESCALING_PATCH": "bogus"}
+    )
+    assert completed.returncode != 0
+    last_line = completed.stderr.strip().splitlines()[-1]
+    assert last_line == (
+        "ValueError: KERAS_RESCALING_PATCH='bogus' is not understood; "
+        "use one of: auto, off, force"
+    )

@@ -1,0 +1,176 @@
+"""The gate: version range first, then the behavioural probe."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+import keras_rescaling_patch
+from keras_rescaling_patch import _gate
+from keras_rescaling_patch._gate import Probe, decide
+from tests.subprocesses import run_python
+
+
+class KnownShape:
+    """A stand-in with the attributes and signature of the real Rescaling."""
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        self.scale, self.offset = scale, offset
+
+    def get_config(self) -> dict[str, Any]:
+        return {"scale": self.scale, "offset": self.offset}
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+
+class OtherSignature(KnownShape):
+    def __init__(self, factor: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        pass
+
+    get_config = KnownShape.get_config
+    call = KnownShape.call
+
+
+def probe_says(result: Probe) -> Any:
+    def fake_probe(cls: type) -> Probe:
+        return result
+
+    return fake_probe
+
+
+@pytest.mark.parametrize(
+    ("version", "cls", "probe", "affected", "patchable", "words"),
+    [
+        (None, None, Probe.BUGGY, False, False, "not installed"),
+        ("2.15.0", KnownShape, Probe.BUGGY, False, False, "Keras 2"),
+        ("not-a-version", KnownShape, Probe.BUGGY, False, False, "cannot be parsed"),
+        ("3.4.1", OtherSignature, Probe.BUGGY, False, False, "does not take"),
+        ("3.4.1", object(), Probe.BUGGY, False, False, "not a class"),
+        ("3.5.0", KnownShape, Probe.BUGGY, False, True, "can be removed"),
+        ("3.15.1", KnownShape, Probe.BUGGY, False, True, "can be removed"),
+        ("3.0.0", KnownShape, Probe.BUGGY, True, True, "#20072"),
+        ("3.4.1", KnownShape, Probe.BUGGY, True, True, "#20072"),
+        (
+            "3.5.0.dev2024080103",
+            KnownShape,
+            Probe.FIXED,
+            False,
+            True,
+            "patched or vendored",
+        ),
+        ("3.4.1", KnownShape, Probe.FIXED, False, True, "patched or vendored"),
+        ("3.4.1", KnownShape, Probe.UNEXPECTED, False, False, "did not behave"),
+    ],
+)
+def test_decision(
+    version: str | None,
+    cls: object,
+    probe: Probe,
+    affected: bool,
+    patchable: bool,
+    words: str,
+) -> None:
+    verdict = decide(version, cls, probe_says(probe))
+    assert (verdict.keras_version, verdict.affected, verdict.patchable) == (
+        version,
+        affected,
+        patchable,
+    )
+    assert words in verdict.reason
+
+
+def test_probe_is_not_run_outside_the_affected_range() -> None:
+    def must_not_run(cls: type) -> Probe:
+        raise AssertionError("probed")
+
+    assert not decide("3.5.0", KnownShape, must_not_run).affected
+
+
+def test_probe_sees_stock_and_vendored_fix(shim_restored: None) -> None:
+    keras_rescaling_patch.remove()
+    assert _gate.probe(keras.layers.Rescaling) is Probe.BUGGY
+
+    class VendoredFix(keras.layers.Rescaling):
+        """What a Keras with patches/ applied looks like to the probe."""
+
+        def get_config(self) -> dict[str, Any]:
+            config = super().get_config()
+            config["scale"] = keras.saving.serialize_keras_object(self.scale)
+            return config
+
+    assert _gate.probe(VendoredFix) is Probe.FIXED
+
+    class Unrecognised(KnownShape):
+        def get_config(self) -> dict[str, Any]:
+            return {"scale": list(self.scale)}
+
+    assert _gate.probe(Unrecognised) is Probe.UNEXPECTED
+
+
+def test_probe_leaves_automatic_layer_names_alone(shim_restored: None) -> None:
+    keras_rescaling_patch.remove()
+    keras.utils.clear_session()
+    _gate.probe(keras.layers.Rescaling)
+    assert keras.layers.Rescaling(np.ones(1)).name == "rescaling"
+
+
+REFERENCE = os.environ.get("KRP_REFERENCE_PYTHON")
+needs_reference = pytest.mark.skipif(
+    not REFERENCE,
+    reason="set KRP_REFERENCE_PYTHON to a Keras 3.5.0 python (make test does)",
+)
+
+REPORT_SNIPPET = """
+import json, logging, sys
+logging.basicConfig(
+    level=logging.INFO, stream=sys.stdout, format="LOG %(name)s %(message)s"
+)
+import keras
+own = keras.layers.Rescaling.__dict__
+names = ("__init__", "get_config", "from_config")
+stock = {n: own.get(n) for n in names}
+import keras_rescaling_patch as krp
+touched = [n for n, v in stock.items() if own.get(n) is not v]
+s = krp.status()
+report = {"version": s.keras_version, "affected": s.affected, "active": s.active}
+report.update(reason=s.reason, touched=touched, removed=krp.remove())
+report["restored"] = all(own.get(n) is v for n, v in stock.items())
+print(json.dumps(report))
+"""
+
+
+@needs_reference
+def test_real_keras_3_5_0_is_left_alone() -> None:
+    assert REFERENCE is not None
+    completed = run_python(REPORT_SNIPPET, python=REFERENCE)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = completed.stdout.splitlines()
+    report = json.loads(lines[-1])
+    assert report["version"] == "3.5.0"
+    assert (report["affected"], report["active"], report["touched"]) == (
+        False,
+        False,
+        [],
+    )
+    assert "can be removed" in report["reason"]
+    log_lines = [line for line in lines if line.startswith("LOG keras_rescaling_patch")]
+    assert len(log_lines) == 1 and "can be removed" in log_lines[0]
+
+
+@needs_reference
+def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly() -> None:
+    assert REFERENCE is not None
+    completed = run_python(
+        REPORT_SNIPPET, python=REFERENCE, env={"KERAS_RESCALING_PATCH": "force"}
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.splitlines()[-1])
+    assert (report["affected"], report["active"]) == (False, True)
+    assert report["reason"].startswith("Shim active because it was forced")
+    assert report["removed"] and report["restored"]
