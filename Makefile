@@ -24,13 +24,15 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
 
+REFERENCE := KRP_REFERENCE_PYTHON=$(abspath $(REFERENCE_VENV))/bin/python
+
 unit: $(VENV)/.installed $(REFERENCE_VENV)/.installed
-	KRP_REFERENCE_PYTHON=$(abspath $(REFERENCE_VENV))/bin/python $(BIN)/pytest
+	$(REFERENCE) $(BIN)/pytest
 
 # Every test marked `fix` must fail on stock Keras 3.4.1: run them with the
 # shim removed; the conftest turns each expected failure into a pass.
-unit-without-shim: $(VENV)/.installed
-	$(BIN)/pytest --without-shim -q
+unit-without-shim: $(VENV)/.installed $(REFERENCE_VENV)/.installed
+	$(REFERENCE) $(BIN)/pytest --without-shim -q
 
 dist-check: $(VENV)/.installed
 	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh
