@@ -99,9 +99,7 @@ def decide(
 ) -> Verdict:
     """Decide from a Keras version string and its ``Rescaling`` class."""
     if keras_version is None:
-        return Verdict(
-            None, False, False, "Keras 3 is not installed; nothing to patch."
-        )
+        return Verdict(None, False, False, "Keras is not installed; nothing to patch.")
     try:
         version = Version(keras_version)
     except InvalidVersion:

@@ -56,3 +56,16 @@ def test_unknown_value_is_a_clear_error() -> None:
         "ValueError: KERAS_RESCALING_PATCH='bogus' is not understood; "
         "use one of: auto, off, force"
     )
+
+
+def test_no_keras_means_inactive_without_error() -> None:
+    completed = run_python(
+        "import sys; sys.modules['keras'] = None\n"
+        "import keras_rescaling_patch as krp\n"
+        "s = krp.status(); print(s.active, s.affected, s.keras_version)\n"
+        "print(krp.apply(force=True), s.reason)"
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    first, second = completed.stdout.splitlines()[-2:]
+    assert first == "False False None"
+    assert second == "False Keras 3 is not installed; nothing to patch."

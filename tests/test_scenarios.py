@@ -89,8 +89,30 @@ class HandWrittenFromConfig(keras.layers.Rescaling):
         return cls(**config)
 
 
+@keras.saving.register_keras_serializable(package="krp_tests")
+class TaggedRescaling(keras.layers.Rescaling):
+    """A subclass with its own config key, handled around super().from_config."""
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any):
+        self.tag = kwargs.pop("tag", "untagged")
+        super().__init__(scale, offset, **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "tag": self.tag}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TaggedRescaling:
+        config = dict(config)
+        tag = config.pop("tag")
+        layer = super().from_config(config)
+        layer.tag = tag
+        return layer
+
+
 @pytest.mark.fix
-@pytest.mark.parametrize("layer_class", [ClippedRescaling, HandWrittenFromConfig])
+@pytest.mark.parametrize(
+    "layer_class", [ClippedRescaling, HandWrittenFromConfig, TaggedRescaling]
+)
 def test_subclasses_benefit(layer_class: type, tmp_path: Path) -> None:
     inputs = keras.Input(shape=(3,))
     layer = layer_class(np.array([0.5, 1.0, 4.0]), np.array([0.0, 0.1, -0.1]))
