@@ -68,4 +68,4 @@ def test_no_keras_means_inactive_without_error() -> None:
     assert completed.returncode == 0, completed.stderr[-2000:]
     first, second = completed.stdout.splitlines()[-2:]
     assert first == "False False None"
-    assert second == "False Keras 3 is not installed; nothing to patch."
+    assert second == "False Keras is not installed; nothing to patch."
