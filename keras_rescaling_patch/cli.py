@@ -1,7 +1,7 @@
 """The ``keras-rescaling-patch`` command, for the people around the model.
 
 Exit codes: 0 success; 1 the check found that the model does not work
-here; 2 bad usage (argparse's convention).
+here, or ``vendor`` refused a modified file; 2 bad usage or bad input.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 import importlib.metadata
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import keras_rescaling_patch
@@ -95,6 +96,18 @@ def command_check(arguments: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def command_vendor(arguments: argparse.Namespace) -> int:
+    from keras_rescaling_patch import _vendor
+
+    report = _vendor.vendor(
+        arguments.directory, dry_run=arguments.dry_run, reverse=arguments.reverse
+    )
+    stream = sys.stdout if report.exit_code == 0 else sys.stderr
+    prefix = "" if report.exit_code == 0 else "vendor: "
+    print(prefix + report.message, file=stream)
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-rescaling-patch",
@@ -117,6 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="save a sample model and reload it without and with the shim here",
     )
     check.set_defaults(handler=command_check)
+    vendor = commands.add_parser(
+        "vendor",
+        help="apply the shipped fix to a vendored copy of Keras 3.0-3.4",
+        description=(
+            "Patch keras/src/layers/preprocessing/rescaling.py of a vendored "
+            "Keras (the folder that contains keras/, or keras/ itself). Exit 0: "
+            "patched, or nothing to do; 1: the file is locally modified and was "
+            "left alone; 2: DIR is not a vendored Keras."
+        ),
+    )
+    vendor.add_argument("directory", metavar="DIR", type=Path)
+    vendor.add_argument(
+        "--dry-run", action="store_true", help="check only; change nothing"
+    )
+    vendor.add_argument(
+        "--reverse", action="store_true", help="undo the patch (restore pristine)"
+    )
+    vendor.set_defaults(handler=command_vendor)
     return parser
 
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the sdist and the wheel, install each (not editable) into a fresh
-# venv with the pinned stack, and run the installed command there.
+# venv with the pinned stack, check that the shipped diffs are byte-identical
+# to patches/, and run the installed command there.
 # Needs $PYTHON (a venv python with `build`) and $UV.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,6 +20,12 @@ assert "site-packages" in keras_rescaling_patch.__file__, keras_rescaling_patch.
 assert (pathlib.Path(keras_rescaling_patch.__file__).parent / "py.typed").exists()
 assert keras_rescaling_patch.status().active, keras_rescaling_patch.status()
 ')
+    shipped=$(cd "$work" && "$venv/bin/python" -c '
+import keras_rescaling_patch._vendor as v
+print(v.patch_directory())')
+    case "$shipped" in *site-packages*) ;; *) echo "dist-check: patches not installed: $shipped"; exit 1;; esac
+    diff -r patches "$shipped" >/dev/null || {
+        echo "dist-check: the patches shipped in $(basename "$artifact") differ from patches/"; exit 1; }
     (cd "$work" && "$venv/bin/keras-rescaling-patch" check >"$work/check.log") || {
         cat "$work/check.log"; exit 1; }
     echo "dist-check: $(basename "$artifact") installs and passes check"

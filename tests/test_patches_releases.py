@@ -1,0 +1,134 @@
+"""The diffs in patches/ against every affected release as shipped on PyPI.
+
+For each of the 16 releases: the pristine file in the wheel and the sdist
+is the one the diff's header names; ``patch -p1`` and ``git apply`` take
+the diff cleanly; ``vendor`` gives the same bytes as ``patch``; a model
+with array scale and offset round-trips on the patched copy WITHOUT the
+shim and fails on the pristine copy; ``--reverse`` restores the pristine
+bytes; and the shim's probe reads the patched copy as fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keras_rescaling_patch import _vendor
+from keras_rescaling_patch.cli import main
+from tests import releases
+
+ROOT = Path(__file__).resolve().parent.parent
+PATCHES = ROOT / "patches"
+
+
+def patch_file(version: str) -> Path:
+    name = _vendor.patch_for(_vendor.Version(version))
+    assert name is not None
+    return PATCHES / name
+
+
+def pristine_digest(version: str) -> str:
+    match = _vendor.PRISTINE_DIGEST.search(patch_file(version).read_text())
+    assert match is not None
+    return match[1]
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+@pytest.mark.parametrize("version", releases.AFFECTED)
+def test_shipped_file_is_the_one_the_diff_expects(
+    version: str, kind: str, tmp_path: Path
+) -> None:
+    archive = releases.wheel(version) if kind == "wheel" else releases.sdist(version)
+    content = releases.rescaling_bytes(archive)
+    assert hashlib.sha256(content).hexdigest() == pristine_digest(version)
+    target = tmp_path / releases.RESCALING
+    target.parent.mkdir(parents=True)
+    target.write_bytes(content)
+    diff = patch_file(version).read_bytes()
+    dry = subprocess.run(
+        ["patch", "-p1", "--dry-run", "--force"],
+        input=diff,
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert dry.returncode == 0, dry.stdout
+    assert dry.stdout.decode().strip() == f"checking file {releases.RESCALING}"
+    subprocess.run(
+        ["git", "apply", "--check", str(patch_file(version))], cwd=tmp_path, check=True
+    )
+
+
+def _start(vendored: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(vendored), str(ROOT)]),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "KERAS_RESCALING_PATCH": "auto",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.vendored_roundtrip"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _report(process: subprocess.Popen[str]) -> dict[str, object]:
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-3000:]
+    return dict(json.loads(stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("version", releases.AFFECTED)
+def test_patched_release_reloads_without_the_shim(version: str, tmp_path: Path) -> None:
+    pristine = releases.unpack_keras(releases.wheel(version), tmp_path / "pristine")
+    by_patch = tmp_path / "by-patch"
+    by_vendor = tmp_path / "by-vendor"
+    shutil.copytree(pristine, by_patch)
+    shutil.copytree(pristine, by_vendor)
+    subprocess.run(
+        ["patch", "-p1", "--quiet"],
+        stdin=patch_file(version).open("rb"),
+        cwd=by_patch,
+        check=True,
+    )
+    assert main(["vendor", str(by_vendor)]) == 0
+    patched_bytes = (by_vendor / releases.RESCALING).read_bytes()
+    assert patched_bytes == (by_patch / releases.RESCALING).read_bytes()
+
+    # The test stack has every release's dependencies (dm-tree for 3.0.x,
+    # optree for 3.1+); the vendored copy shadows the installed Keras.
+    stock, fixed = _start(pristine), _start(by_vendor)
+    stock_report, fixed_report = _report(stock), _report(fixed)
+    assert str(stock_report["keras"]).startswith(str(pristine))
+    assert str(fixed_report["keras"]).startswith(str(by_vendor))
+    assert stock_report["version"] == fixed_report["version"] == version
+    assert stock_report["roundtrip"] != "identical"
+    assert stock_report["affected"] is True
+    assert fixed_report["roundtrip"] == "identical"
+    assert (fixed_report["affected"], fixed_report["active"]) == (False, False)
+    assert "patched or vendored" in str(fixed_report["reason"])
+
+    assert main(["vendor", "--reverse", str(by_vendor)]) == 0
+    restored = (by_vendor / releases.RESCALING).read_bytes()
+    assert hashlib.sha256(restored).hexdigest() == pristine_digest(version)
+
+
+def test_release_list_matches_the_patch_ranges() -> None:
+    names = {patch_file(version).name for version in releases.AFFECTED}
+    shipped = {path.name for path in PATCHES.glob("keras+*.patch")}
+    assert names == shipped
+    for name in shipped:
+        low, high = re.fullmatch(r"keras\+(.+)-(.+)\.patch", name).groups()  # type: ignore[union-attr]
+        covered = [v for v in releases.AFFECTED if patch_file(v).name == name]
+        assert (covered[0], covered[-1]) == (low, high)
