@@ -21,9 +21,9 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
+from keras_rescaling_patch._version import InvalidVersion, Version, release
 
-FIRST_FIXED = Version("3.5.0")
+FIRST_FIXED = release(3, 5, 0)
 UPSTREAM_BUG = "keras-team/keras#20072"
 UPSTREAM_FIX = "keras-team/keras#20079"
 PROBE_LAYER_NAME = "keras_rescaling_patch_probe"
@@ -101,7 +101,7 @@ def decide(
     if keras_version is None:
         return Verdict(None, False, False, "Keras is not installed; nothing to patch.")
     try:
-        version = Version(keras_version)
+        version = Version.parse(keras_version)
     except InvalidVersion:
         return Verdict(
             keras_version,

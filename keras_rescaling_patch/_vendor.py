@@ -17,20 +17,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
 from keras_rescaling_patch import _unified_diff
+from keras_rescaling_patch._version import InvalidVersion, Version, release
 
 TARGET = "keras/src/layers/preprocessing/rescaling.py"
 VERSION_FILES = ("keras/src/version.py", "keras/version.py", "keras/__init__.py")
 VERSION_LINE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
-FIRST_FIXED = Version("3.5.0")
+FIRST_FIXED = release(3, 5, 0)
 PRISTINE_DIGEST = re.compile(r"^Pristine-SHA256: ([0-9a-f]{64})$", re.MULTILINE)
 
 # Which diff fits which releases' pristine file (see DESIGN: two layouts).
 PATCH_FOR_RANGE = (
-    (Version("3.0.0"), Version("3.3.0"), "keras+3.0.0-3.2.1.patch"),
-    (Version("3.3.0"), FIRST_FIXED, "keras+3.3.0-3.4.1.patch"),
+    (release(3, 0, 0), release(3, 3, 0), "keras+3.0.0-3.2.1.patch"),
+    (release(3, 3, 0), FIRST_FIXED, "keras+3.3.0-3.4.1.patch"),
 )
 
 
@@ -126,7 +125,7 @@ def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Rep
     except BadInput as error:
         return Report(Outcome.BAD_INPUT, str(error))
     try:
-        version = Version(raw_version)
+        version = Version.parse(raw_version)
     except InvalidVersion:
         return Report(
             Outcome.BAD_INPUT, f"Keras version {raw_version!r} cannot be parsed"

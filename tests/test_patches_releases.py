@@ -30,7 +30,7 @@ PATCHES = ROOT / "patches"
 
 
 def patch_file(version: str) -> Path:
-    name = _vendor.patch_for(_vendor.Version(version))
+    name = _vendor.patch_for(_vendor.Version.parse(version))
     assert name is not None
     return PATCHES / name
 
