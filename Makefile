@@ -9,7 +9,8 @@ UV := $(BIN)/uv
 STACK := requirements/test.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit unit-without-shim dist-check bench clean
+.PHONY: demo test lint typecheck unit unit-without-shim dist-check bench clean \
+	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
 	$(BIN)/keras-rescaling-patch status
@@ -37,6 +38,35 @@ unit-without-shim: $(VENV)/.installed $(REFERENCE_VENV)/.installed
 dist-check: $(VENV)/.installed
 	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh
 
+# The compatibility matrix (noxfile.py): every cell, then the cross-version
+# files; fails if any cell fails or any status differs from matrix/results.json.
+NOX := $(BIN)/nox --envdir .matrix/nox
+TORCH := .matrix/torch
+
+matrix: matrix-run
+	$(BIN)/python scripts/matrix_report.py --check-fresh
+
+matrix-update: matrix-run
+	$(BIN)/python scripts/matrix_report.py --update
+
+matrix-run: $(VENV)/.installed $(TORCH)/.installed
+	rm -rf .matrix/results .matrix/files
+	$(MAKE) -j2 matrix-cells-tf-torch matrix-cells-jax-numpy
+	$(NOX) -s save_files load_files
+
+matrix-cells-tf-torch:
+	$(NOX) -s cell -k "tensorflow or torch"
+
+matrix-cells-jax-numpy:
+	$(NOX) -s cell -k "jax or numpy"
+
+# PyTorch through pip: it takes the CPU build on this disk, where uv would
+# download a CUDA build of several GB. Shared into the torch cells by a .pth.
+$(TORCH)/.installed:
+	$(PYTHON) -m venv $(TORCH)
+	$(TORCH)/bin/pip install --quiet torch==2.13.0
+	touch $@
+
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_shim.py
 
@@ -55,4 +85,4 @@ $(REFERENCE_VENV)/.installed: $(UV) $(STACK) requirements/reference-keras.txt se
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(REFERENCE_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(REFERENCE_VENV) .matrix build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -149,12 +149,23 @@ def _plain_value_case(
     return build
 
 
-# Values that stock Keras 3.0-3.4 always handled: the shim must not change
-# anything about them.
-UNAFFECTED_CASES = [
+_PLAIN_NUMBERS = [
     Case("python_float", _plain_value_case(0.5, -1.25)),
     Case("python_int", _plain_value_case(3, 1)),
     Case("python_list", _plain_value_case([0.5, 0.25, 2.0], [1.0, -1.0, 0.0])),
+]
+# NumPy's scalars and 0-d arrays serialize as plain numbers, except on the
+# NumPy backend, where they count as backend tensors and are written as
+# ``__tensor__`` markers: there they are affected like any array.
+_NUMPY_SCALARS = [
     Case("zero_d_array", _plain_value_case(np.array(0.125), np.array(-2.0))),
     Case("numpy_scalar", _plain_value_case(np.float32(0.75), np.float64(0.5))),
 ]
+
+if keras.backend.backend() == "numpy":
+    CASES += _NUMPY_SCALARS
+    UNAFFECTED_CASES = _PLAIN_NUMBERS
+else:
+    # Values that stock Keras 3.0-3.4 always handled: the shim must not
+    # change anything about them.
+    UNAFFECTED_CASES = _PLAIN_NUMBERS + _NUMPY_SCALARS

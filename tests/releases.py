@@ -15,10 +15,10 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-AFFECTED = (
-    "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1",
-    "3.2.0", "3.2.1", "3.3.0", "3.3.1", "3.3.2", "3.3.3", "3.4.0", "3.4.1",
-)  # fmt: skip
+from matrix.releases import AFFECTED
+
+__all__ = ["AFFECTED", "sdist", "unpack_keras", "wheel"]
+
 RESCALING = "keras/src/layers/preprocessing/rescaling.py"
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_rescaling_patch
 from tests.cases import UNAFFECTED_CASES, Case
@@ -18,6 +17,8 @@ from tests.cases import UNAFFECTED_CASES, Case
 @pytest.mark.fix
 def test_issue_20072_scenario(tmp_path: Path) -> None:
     """Sequential, compile, fit, add an array Rescaling, save, load, predict."""
+    if keras.backend.backend() == "numpy":
+        pytest.skip("the NumPy backend cannot train (fit)")
     rng = np.random.default_rng(20072)
     model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(5)])
     model.compile(optimizer="adam", loss="mse")
@@ -47,6 +48,7 @@ def test_layer_config_survives_json() -> None:
 
 @pytest.mark.fix
 def test_reloaded_layer_in_tf_data_pipeline(tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow", reason="tf.data needs TensorFlow")
     inputs = keras.Input(shape=(4, 4, 3))
     scale, offset = (
         np.array([1 / 255, 1 / 127.5, 1 / 63.75]),
@@ -111,7 +113,14 @@ class TaggedRescaling(keras.layers.Rescaling):
 
 @pytest.mark.fix
 @pytest.mark.parametrize(
-    "layer_class", [ClippedRescaling, HandWrittenFromConfig, TaggedRescaling]
+    "layer_class",
+    [
+        ClippedRescaling,
+        # Keras 3.5.0 itself fails here: restoring in __init__ is the shim's
+        # deliberate leniency.
+        pytest.param(HandWrittenFromConfig, marks=pytest.mark.beyond_upstream),
+        TaggedRescaling,
+    ],
 )
 def test_subclasses_benefit(layer_class: type, tmp_path: Path) -> None:
     inputs = keras.Input(shape=(3,))
@@ -128,6 +137,7 @@ def test_subclasses_benefit(layer_class: type, tmp_path: Path) -> None:
 
 
 @pytest.mark.fix
+@pytest.mark.beyond_upstream
 def test_marker_passed_straight_to_the_constructor() -> None:
     """A hand-written config that reaches __init__ is restored there too."""
     marker = {
@@ -138,6 +148,21 @@ def test_marker_passed_straight_to_the_constructor() -> None:
     assert isinstance(layer.scale, np.ndarray) and layer.scale.dtype == np.float32
     out = keras.ops.convert_to_numpy(layer(np.array([[1.0, 1.0]], dtype="float32")))
     assert np.array_equal(out, [[4.0, 8.0]])
+
+
+@pytest.mark.fix
+def test_zero_d_tensor_marker_reloads() -> None:
+    """What the NumPy backend writes for a scalar scale (found by the matrix).
+
+    There ``np.float32(0.75)`` and 0-d arrays are backend tensors, so even a
+    scalar scale is saved as a ``__tensor__`` marker with a bare number.
+    """
+    scalar = {"class_name": "__tensor__", "config": {"value": 0.75, "dtype": "float32"}}
+    layer = keras.layers.Rescaling.from_config(
+        {"name": "scalar_marker", "scale": scalar, "offset": dict(scalar)}
+    )
+    out = keras.ops.convert_to_numpy(layer(np.array([[2.0]], dtype="float32")))
+    assert np.array_equal(out, [[2.25]])
 
 
 @pytest.mark.fix
@@ -154,6 +179,7 @@ def test_mixed_precision_layer_reloads(tmp_path: Path) -> None:
     assert np.array_equal(actual, expected)
 
 
+@pytest.mark.beyond_upstream
 def test_other_serialized_objects_are_left_alone() -> None:
     """Only data markers are restored; a lambda config is never executed."""
     lambda_marker = {"class_name": "__lambda__", "config": {"value": "anything"}}
@@ -190,6 +216,7 @@ def test_unaffected_values_are_unchanged_by_the_shim(
     keras_rescaling_patch.remove()
     keras.utils.clear_session()
     stock = _fingerprint(case, tmp_path)
-    assert keras_rescaling_patch.apply()
+    # Forced, so that on a fixed Keras too the shim is shown to change nothing.
+    assert keras_rescaling_patch.apply(force=True)
     keras.utils.clear_session()
     assert _fingerprint(case, tmp_path) == stock

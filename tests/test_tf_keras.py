@@ -7,7 +7,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+
+tf = pytest.importorskip("tensorflow", reason="tf.keras needs TensorFlow")
 
 
 def test_tf_keras_is_the_patched_class() -> None:

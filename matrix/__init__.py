@@ -1,0 +1,1 @@
+"""The compatibility matrix: cell runner, cross-version files, release lists."""

@@ -1,0 +1,177 @@
+"""Turn matrix results into matrix/results.json and the README's tables.
+
+    python scripts/matrix_report.py --update        # after `nox`: collect, write both
+    python scripts/matrix_report.py --check-fresh   # CI: fresh run == committed results
+    python scripts/matrix_report.py --check-readme  # README tables == results.json
+
+The README's tables are generated from matrix/results.json, never typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FRESH = ROOT / ".matrix" / "results"
+COMMITTED = ROOT / "matrix" / "results.json"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
+sys.path.insert(0, str(ROOT))
+
+from matrix.releases import BACKENDS, CROSS_VERSION, LATEST, RELEASES  # noqa: E402
+
+
+def collect(folder: Path) -> dict[str, object]:
+    """Read one run's per-session JSON files into one sorted document."""
+    cells = {}
+    for path in sorted(folder.glob("cell-*.json")):
+        cell = json.loads(path.read_text())
+        cells[f"{cell['keras']}/{cell['backend']}"] = {
+            key: cell[key] for key in ("status", "detail") if key in cell
+        }
+    loads = {}
+    for path in sorted(folder.glob("crossversion-*.json")):
+        report = json.loads(path.read_text())
+        mode = "shim" if report["shim"] else "stock"
+        for writer, outcomes in report["results"].items():
+            values = set(outcomes.values())
+            outcome = (
+                values.pop() if len(values) == 1 else "mixed: " + json.dumps(outcomes)
+            )
+            loads[f"{writer} -> {report['loader']} ({mode})"] = outcome
+    return {"cells": cells, "cross_version": loads}
+
+
+def statuses(document: dict[str, object]) -> dict[str, str]:
+    """What must not change between runs: each cell's and each pair's status."""
+    cells = document["cells"]
+    loads = document["cross_version"]
+    assert isinstance(cells, dict) and isinstance(loads, dict)
+    flat = {key: value["status"] for key, value in cells.items()}
+    flat.update({key: value.split(" (")[0] for key, value in loads.items()})
+    return flat
+
+
+def failures(document: dict[str, object]) -> list[str]:
+    return [
+        key
+        for key, status in statuses(document).items()
+        if status not in ("pass", "not affected", "identical", "not supported upstream")
+    ]
+
+
+def render(document: dict[str, object]) -> str:
+    cells = document["cells"]
+    loads = document["cross_version"]
+    assert isinstance(cells, dict) and isinstance(loads, dict)
+    lines = [
+        BEGIN,
+        "",
+        "| Keras | " + " | ".join(BACKENDS) + " |",
+        "|---" * (len(BACKENDS) + 1) + "|",
+    ]
+    notes: list[str] = []
+    for release in RELEASES:
+        row = []
+        for backend in BACKENDS:
+            cell = cells.get(f"{release}/{backend}", {"status": "not run"})
+            text = cell["status"]
+            if text == "not supported upstream":
+                notes.append(f"{release} on {backend}: `{cell.get('detail', '')}`")
+                text += f" [{len(notes)}]"
+            row.append(text)
+        lines.append(f"| {release} | " + " | ".join(row) + " |")
+    if notes:
+        lines += ["", *(f"[{n}] {note}  " for n, note in enumerate(notes, start=1))]
+    writers = sorted({key.split(" -> ")[0] for key in loads}, key=_release_order)
+    lines += [
+        "",
+        "Files saved by the release in the row, loaded by the release in the column",
+        "(with the shim imported; `stock` columns load without it):",
+        "",
+    ]
+    columns = [(loader, "shim") for loader in CROSS_VERSION]
+    columns += [
+        (loader, "stock") for loader in CROSS_VERSION if loader in ("3.5.0", LATEST)
+    ]
+    header = [
+        f"{loader}" + (" stock" if mode == "stock" else "") for loader, mode in columns
+    ]
+    lines += [
+        "| saved by | " + " | ".join(header) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for writer in writers:
+        row = [
+            _short(loads.get(f"{writer} -> {loader} ({mode})", "not run"))
+            for loader, mode in columns
+        ]
+        lines.append(f"| {writer} | " + " | ".join(row) + " |")
+    if any(outcome.startswith("not supported") for outcome in loads.values()):
+        lines += [
+            "",
+            "not supported upstream: that release cannot load even a plain model",
+            "(float scale) saved by the newer one; Keras does not promise that older",
+            "releases read newer files.",
+        ]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def _release_order(name: str) -> tuple[int, ...]:
+    base, _, shim = name.partition("+")
+    return (*(int(part) for part in base.split(".")), 1 if shim else 0)
+
+
+def _short(outcome: str) -> str:
+    return "not supported upstream" if outcome.startswith("not supported") else outcome
+
+
+def readme_with(table: str) -> str:
+    text = README.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[:start] + table + text[end:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--update", action="store_true")
+    mode.add_argument("--check-fresh", action="store_true")
+    mode.add_argument("--check-readme", action="store_true")
+    arguments = parser.parse_args()
+    committed = json.loads(COMMITTED.read_text()) if COMMITTED.exists() else None
+    if arguments.check_readme:
+        if committed is None or readme_with(render(committed)) != README.read_text():
+            print(
+                "README matrix tables are stale: run scripts/matrix_report.py --update"
+            )
+            return 1
+        return 0
+    fresh = collect(FRESH)
+    if arguments.update:
+        COMMITTED.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n")
+        README.write_text(readme_with(render(fresh)))
+        print(f"wrote {COMMITTED.relative_to(ROOT)} and the README tables")
+        return 0
+    problems = [f"failing: {key}" for key in failures(fresh)]
+    if committed is None:
+        problems.append("matrix/results.json is missing")
+    else:
+        old, new = statuses(committed), statuses(fresh)
+        problems += [
+            f"changed: {key}: {old.get(key)} -> {new.get(key)}"
+            for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key)
+        ]
+    for problem in problems:
+        print(problem)
+    print("matrix: OK" if not problems else f"matrix: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
