@@ -69,6 +69,7 @@ $(TORCH)/.installed:
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_shim.py
+	$(BIN)/python benchmarks/bench_startup_hook.py
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

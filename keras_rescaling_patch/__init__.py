@@ -8,19 +8,67 @@ so models load and predict exactly as on Keras 3.5.0.
 
 The environment variable ``KERAS_RESCALING_PATCH`` decides what the import
 does: ``auto`` (default) patches affected releases, ``off`` touches
-nothing, ``force`` patches a fixed Keras 3 too.
+nothing, ``force`` patches a fixed Keras 3 too. If Keras is not imported
+yet, the patch is applied the moment it is; the import itself never
+imports Keras, so it costs next to nothing.
 """
 
-from keras_rescaling_patch._control import (
-    Status,
-    activate_from_environment,
-    apply,
-    remove,
-    status,
-)
+from __future__ import annotations
+
+from keras_rescaling_patch._activation import activate_from_environment
+
+# Not `typing.TYPE_CHECKING`: importing typing would double the cost of this
+# import, which the start-up hook pays in every interpreter.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from keras_rescaling_patch._control import Status
 
 __version__ = "0.1.0"
 __all__ = ["Status", "__version__", "apply", "remove", "status"]
 
+
+def apply(force: bool = False) -> bool:
+    """Patch ``Rescaling`` if this Keras needs it (or if ``force``).
+
+    Idempotent and thread-safe; ``force`` never patches Keras 2 or a
+    ``Rescaling`` this package does not recognise. Imports Keras if needed.
+    Returns whether the shim is active afterwards.
+    """
+    from keras_rescaling_patch import _control
+
+    return _control.apply(force)
+
+
+def remove() -> bool:
+    """Restore ``Rescaling``'s original attributes (the very same objects).
+
+    Also cancels a patch still waiting for Keras to be imported. Returns
+    whether anything was removed.
+    """
+    from keras_rescaling_patch import _control
+
+    return _control.remove()
+
+
+def status() -> Status:
+    """The Keras version, whether it is affected, whether the shim is active, why.
+
+    Imports Keras if needed (which applies a pending patch first).
+    """
+    from keras_rescaling_patch import _control
+
+    return _control.status()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Status":
+        from keras_rescaling_patch._control import Status
+
+        return Status
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 activate_from_environment()
-del activate_from_environment
+del activate_from_environment, TYPE_CHECKING

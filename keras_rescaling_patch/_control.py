@@ -1,4 +1,4 @@
-"""The apply/remove/status contract, and the import-time activation.
+"""The apply/remove/status contract.
 
 The gate's verdict is computed once per process, on the unpatched class,
 and cached: asking a patched class whether it is buggy would always say
@@ -9,16 +9,12 @@ concurrent ``apply()`` calls patch once.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 
-from keras_rescaling_patch import _gate, _shim
+from keras_rescaling_patch import _activation, _gate, _shim
 
 log = logging.getLogger("keras_rescaling_patch")
 log.addHandler(logging.NullHandler())
-
-ENV_VAR = "KERAS_RESCALING_PATCH"
-MODES = ("auto", "off", "force")
 
 _verdict: _gate.Verdict | None = None
 _last_event: str | None = None
@@ -38,23 +34,17 @@ class Status:
     reason: str
 
 
-def mode_from_environment() -> str:
-    """Read ``KERAS_RESCALING_PATCH``; raise ``ValueError`` if it is unknown."""
-    raw = os.environ.get(ENV_VAR, "")
-    mode = raw.strip().lower() or "auto"
-    if mode not in MODES:
-        raise ValueError(
-            f"{ENV_VAR}={raw!r} is not understood; use one of: " + ", ".join(MODES)
-        )
-    return mode
-
-
 def verdict() -> _gate.Verdict:
     """The gate's verdict for this process's Keras (computed once)."""
     global _verdict
     with _shim.lock:
         if _verdict is None:
-            _verdict = _gate.inspect_installed_keras()
+            # Importing Keras here can fire the post-import hook, which
+            # computes (and keeps) the verdict on the still-unpatched class;
+            # a verdict computed after that would probe the patched class.
+            seen = _gate.inspect_installed_keras()
+            if _verdict is None:
+                _verdict = seen
         return _verdict
 
 
@@ -85,7 +75,8 @@ def remove() -> bool:
     """Restore ``Rescaling`` exactly; return whether anything was removed."""
     global _last_event
     with _shim.lock:
-        removed = _shim.uninstall()
+        cancelled = _activation.cancel_pending()
+        removed = _shim.uninstall() or cancelled
         if removed:
             _last_event = "removed"
             log.info("keras-rescaling-patch removed; Rescaling is stock again.")
@@ -103,19 +94,8 @@ def status() -> Status:
             reason = f"Shim active: {seen.reason}"
         elif _last_event == "removed":
             reason = f"Shim removed by remove(). {seen.reason}"
-        elif _last_event == "off":
-            reason = f"Shim not applied ({ENV_VAR}=off). {seen.reason}"
+        elif _activation.mode == "off":
+            reason = f"Shim not applied ({_activation.ENV_VAR}=off). {seen.reason}"
         else:
             reason = seen.reason
         return Status(seen.keras_version, seen.affected, active, reason)
-
-
-def activate_from_environment() -> None:
-    """Run at import: apply, force or do nothing, per ``KERAS_RESCALING_PATCH``."""
-    global _last_event
-    mode = mode_from_environment()
-    if mode == "off":
-        _last_event = "off"
-        log.info("keras-rescaling-patch inactive: %s=off.", ENV_VAR)
-        return
-    apply(force=mode == "force")

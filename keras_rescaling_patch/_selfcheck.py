@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -132,23 +133,30 @@ def _parse(with_shim: bool, process: subprocess.Popen[str]) -> Reload:
 def run_check() -> CheckResult:
     """Build, save, and reload the sample without and with the shim."""
     with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
-        files = [str(path) for path in build_sample(Path(folder))]
+        model, inputs, expected = build_sample(Path(folder))
         env = _child_environment()
-        children = {
-            with_shim: subprocess.Popen(
+        children = {}
+        for with_shim in (False, True):
+            # Each child gets its own copy: Keras 3.4 unpacks the weights
+            # beside the .keras file while loading, so two loads of one file
+            # in one folder at the same time can delete each other's copy.
+            own = Path(folder) / ("shim" if with_shim else "stock")
+            own.mkdir()
+            shutil.copy2(model, own / model.name)
+            children[with_shim] = subprocess.Popen(
                 [
                     sys.executable,
                     str(CHILD_SCRIPT),
                     "--shim" if with_shim else "--stock",
-                    *files,
+                    str(own / model.name),
+                    str(inputs),
+                    str(expected),
                 ],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for with_shim in (False, True)
-        }
         return CheckResult(
             without_shim=_parse(False, children[False]),
             with_shim=_parse(True, children[True]),

@@ -1,7 +1,8 @@
 """The ``keras-rescaling-patch`` command, for the people around the model.
 
 Exit codes: 0 success; 1 the check found that the model does not work
-here, or ``vendor`` refused a modified file; 2 bad usage or bad input.
+here, or ``vendor`` refused a modified file; 2 bad usage, bad input, or a
+start-up hook that cannot be written or removed.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ def _keras_backend() -> str | None:
 
 def status_report() -> dict[str, Any]:
     """Everything ``status`` prints, as a JSON-ready dict."""
+    from keras_rescaling_patch import _startup_hook
+
     current = keras_rescaling_patch.status()
     return {
+        "startup_hooks": [str(path) for path in _startup_hook.installed_hooks()],
         "package_version": keras_rescaling_patch.__version__,
         "keras_version": current.keras_version,
         "keras_backend": _keras_backend(),
@@ -74,6 +78,8 @@ def command_status(arguments: argparse.Namespace) -> int:
     print(f"  affected:   {_yes_no(report['affected'])}")
     print(f"  active:     {_yes_no(report['active'])}")
     print(f"  reason:     {report['reason']}")
+    hooks = ", ".join(report["startup_hooks"]) or "not installed"
+    print(f"  start-up hook: {hooks}")
     return 0
 
 
@@ -106,6 +112,25 @@ def command_vendor(arguments: argparse.Namespace) -> int:
     prefix = "" if report.exit_code == 0 else "vendor: "
     print(prefix + report.message, file=stream)
     return report.exit_code
+
+
+def command_startup_hook(arguments: argparse.Namespace) -> int:
+    """install-startup-hook / uninstall-startup-hook."""
+    from keras_rescaling_patch import _startup_hook
+
+    installing = arguments.command == "install-startup-hook"
+    action = _startup_hook.install if installing else _startup_hook.uninstall
+    try:
+        path, changed = action(user=arguments.user)
+    except _startup_hook.HookError as error:
+        print(f"{arguments.command}: {error}", file=sys.stderr)
+        return 2
+    if installing:
+        state = "installed" if changed else "already installed"
+    else:
+        state = "removed" if changed else "was not installed"
+    print(f"start-up hook {state}: {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--reverse", action="store_true", help="undo the patch (restore pristine)"
     )
     vendor.set_defaults(handler=command_vendor)
+    for name, verb in (
+        ("install-startup-hook", "install"),
+        ("uninstall-startup-hook", "remove"),
+    ):
+        hook = commands.add_parser(
+            name,
+            help=f"{verb} a .pth hook that applies the shim in every interpreter "
+            "of this environment when Keras is imported",
+        )
+        hook.add_argument(
+            "--user", action="store_true", help="the user site-packages instead"
+        )
+        hook.set_defaults(handler=command_startup_hook)
     return parser
 
 

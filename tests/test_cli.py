@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keras
 import pytest
@@ -58,3 +59,22 @@ def test_check_fails_when_the_shimmed_reload_fails(
     )
     assert main(["check"]) == 1
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FAIL")
+
+
+def test_check_children_never_share_a_model_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Keras 3.4 unpacks weights beside the .keras file while loading: two
+    concurrent loads of one file in one folder can delete each other's copy
+    (seen as a flaky FileNotFoundError for model.weights.h5)."""
+    seen: list[str] = []
+    real_popen = _selfcheck.subprocess.Popen
+
+    def recording_popen(command: list[str], **kwargs: object) -> object:
+        seen.append(command[3])
+        return real_popen(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(_selfcheck.subprocess, "Popen", recording_popen)
+    assert _selfcheck.run_check().ok
+    folders = {str(Path(path).parent) for path in seen}
+    assert len(seen) == 2 and len(folders) == 2

@@ -69,3 +69,32 @@ def test_no_keras_means_inactive_without_error() -> None:
     first, second = completed.stdout.splitlines()[-2:]
     assert first == "False False None"
     assert second == "False Keras is not installed; nothing to patch."
+
+
+LAZY = """
+import sys
+import keras_rescaling_patch as krp
+assert "keras" not in sys.modules and "tensorflow" not in sys.modules
+{between}
+import keras
+print(keras.layers.Rescaling.__dict__.get("from_config") is not None)
+"""
+
+
+def test_import_before_keras_patches_when_keras_arrives() -> None:
+    completed = run_python(LAZY.format(between=""))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-1] == "True"
+
+
+def test_remove_before_keras_cancels_the_pending_patch() -> None:
+    completed = run_python(LAZY.format(between="assert krp.remove() is True"))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-1] == "False"
+
+
+def test_a_failing_patch_never_breaks_import_keras() -> None:
+    sabotage = "sys.modules['keras_rescaling_patch._control'] = None"
+    completed = run_python(LAZY.format(between=sabotage))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[-1] == "False"
