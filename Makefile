@@ -70,6 +70,7 @@ $(TORCH)/.installed:
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_shim.py
 	$(BIN)/python benchmarks/bench_startup_hook.py
+	$(BIN)/python benchmarks/bench_scan.py
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

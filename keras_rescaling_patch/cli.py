@@ -133,6 +133,55 @@ def command_startup_hook(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_scan(arguments: argparse.Namespace) -> int:
+    """List array-valued Rescaling arguments in .keras / model .json files."""
+    from keras_rescaling_patch import _config_scan, _keras_file
+
+    reports = []
+    for path in arguments.files:
+        report: dict[str, Any] = {"file": str(path)}
+        try:
+            found = _config_scan.scan_config(_keras_file.read_model_config(path))
+        except _keras_file.UnreadableModel as error:
+            report["error"] = str(error)
+            if not arguments.json:
+                print(f"scan: {path}: {error}", file=sys.stderr)
+        else:
+            report["affected"] = [finding.as_dict() for finding in found.affected]
+            report["other"] = [finding.as_dict() for finding in found.other]
+            if not arguments.json:
+                _print_scan(path, found)
+        reports.append(report)
+    if any("error" in report for report in reports):
+        code = 2
+    else:
+        code = 1 if any(report["affected"] for report in reports) else 0
+    if arguments.json:
+        print(json.dumps({"files": reports, "exit_code": code}, indent=2))
+    return code
+
+
+def _print_scan(path: Path, found: Any) -> None:
+    if found.affected:
+        print(
+            f"{path}: {len(found.affected)} array-valued Rescaling argument(s); "
+            "stock Keras 3.0-3.4 cannot run this file"
+        )
+    else:
+        print(f"{path}: no array-valued Rescaling arguments")
+    for finding in found.affected:
+        shape = "x".join(map(str, finding.shape or ())) or "scalar"
+        print(
+            f"  {finding.path}  {finding.key.split('.')[-1]}  {finding.marker} "
+            f"{finding.dtype} shape {shape}"
+        )
+    for finding in found.other:
+        print(
+            f"  other array-valued config (information only): {finding.path} "
+            f"{finding.key}  {finding.marker} {finding.dtype}"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-rescaling-patch",
@@ -173,6 +222,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--reverse", action="store_true", help="undo the patch (restore pristine)"
     )
     vendor.set_defaults(handler=command_vendor)
+    scan = commands.add_parser(
+        "scan",
+        help="list array-valued Rescaling arguments in .keras or model .json files",
+        description=(
+            "Read only config.json of each .keras archive (or a model .json "
+            "from to_json) and list every Rescaling whose scale or offset is a "
+            "serialized array, which stock Keras 3.0-3.4 cannot run. Never "
+            "imports Keras. Exit 0: nothing affected; 1: affected layers found; "
+            "2: a file could not be read."
+        ),
+    )
+    scan.add_argument("files", metavar="FILE", type=Path, nargs="+")
+    scan.add_argument("--json", action="store_true", help="print JSON for machines")
+    scan.set_defaults(handler=command_scan)
     for name, verb in (
         ("install-startup-hook", "install"),
         ("uninstall-startup-hook", "remove"),

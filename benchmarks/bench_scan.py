@@ -1,0 +1,92 @@
+"""``scan`` reads only config.json: its time must not grow with the weights.
+
+Builds two synthetic ``.keras`` archives with the same config (a model with
+an array-valued Rescaling) and 1 MiB or 1 GiB of weights, then times the
+scan of each, interleaved. Targets: under 100 ms on the 1 GiB file, and
+under 1.2x the time on the 1 MiB file.
+
+Run: ``python benchmarks/bench_scan.py`` (needs about 1 GiB of free disk).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from keras_rescaling_patch import _config_scan, _keras_file
+
+REPEATS = 25
+CHUNK = 8 * 1024 * 1024
+CONFIG = {
+    "module": "keras",
+    "class_name": "Functional",
+    "config": {
+        "name": "model",
+        "trainable": True,
+        "layers": [
+            {
+                "module": "keras.layers",
+                "class_name": "Rescaling",
+                "config": {
+                    "name": "rescaling",
+                    "trainable": True,
+                    "scale": {
+                        "class_name": "__numpy__",
+                        "config": {"value": [0.1, 0.2, 0.3], "dtype": "float64"},
+                    },
+                    "offset": 0.0,
+                },
+            }
+        ],
+    },
+}
+
+
+def synthetic_archive(path: Path, weight_bytes: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.4.1"}))
+        archive.writestr("config.json", json.dumps(CONFIG))
+        with archive.open("model.weights.h5", "w", force_zip64=True) as stream:
+            block = os.urandom(min(CHUNK, weight_bytes))
+            left = weight_bytes
+            while left:
+                stream.write(block[: min(left, len(block))])
+                left -= min(left, len(block))
+    return path
+
+
+def scan_ms(path: Path) -> float:
+    began = time.perf_counter()
+    result = _config_scan.scan_config(_keras_file.read_model_config(path))
+    elapsed = (time.perf_counter() - began) * 1e3
+    assert len(result.affected) == 1
+    return elapsed
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as folder:
+        small = synthetic_archive(Path(folder) / "small.keras", 1 << 20)
+        large = synthetic_archive(Path(folder) / "large.keras", 1 << 30)
+        small_ms, large_ms = [], []
+        for _ in range(REPEATS):
+            small_ms.append(scan_ms(small))
+            large_ms.append(scan_ms(large))
+    small_median, large_median = (
+        statistics.median(small_ms),
+        statistics.median(large_ms),
+    )
+    print(f"scan, 1 MiB weights: {small_median:.2f} ms (median of {REPEATS})")
+    print(f"scan, 1 GiB weights: {large_median:.2f} ms (target < 100 ms)")
+    print(f"ratio 1 GiB / 1 MiB: {large_median / small_median:.2f} (target < 1.2)")
+
+
+if __name__ == "__main__":
+    main()

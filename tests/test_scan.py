@@ -1,0 +1,218 @@
+"""`keras-rescaling-patch scan`: find affected files without importing Keras."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from keras_rescaling_patch import _keras_file
+from keras_rescaling_patch.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def save(model: keras.Model, path: Path) -> Path:
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scan")
+    inputs = keras.Input(shape=(3,))
+    affected = keras.Model(
+        inputs,
+        keras.layers.Rescaling(np.array([1.0, 2.0, 3.0]), 0.5)(inputs),
+        name="outer",
+    )
+    inner = keras.Sequential(
+        [
+            keras.Input(shape=(3,)),
+            keras.layers.Rescaling(1.0, np.zeros((1, 3), "float32")),
+        ],
+        name="inner",
+    )
+    nested = keras.Model(inputs, inner(inputs), name="outer")
+    clean = keras.Model(inputs, keras.layers.Rescaling([1.0, 2.0, 3.0], 0.5)(inputs))
+    constant = keras.initializers.Constant(np.array([[1.0, 2.0, 3.0]]).T)
+    other = keras.Model(
+        inputs, keras.layers.Dense(1, kernel_initializer=constant)(inputs)
+    )
+    json_file = folder / "model.json"
+    json_file.write_text(affected.to_json())
+    return {
+        "affected": save(affected, folder / "affected.keras"),
+        "nested": save(nested, folder / "nested.keras"),
+        "clean": save(clean, folder / "clean.keras"),
+        "other": save(other, folder / "other.keras"),
+        "json": json_file,
+    }
+
+
+def scan(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["scan", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_affected_file_lists_each_argument(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = scan(capsys, files["affected"])
+    assert (code, err) == (1, "")
+    assert "1 array-valued Rescaling argument(s)" in out
+    assert "outer/rescaling" in out and "scale  __numpy__ float64 shape 3" in out
+
+
+def test_path_goes_through_nested_models(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = scan(capsys, "--json", files["nested"])
+    report = json.loads(out)
+    assert code == report["exit_code"] == 1
+    [finding] = report["files"][0]["affected"]
+    assert finding["path"].startswith("outer/inner/")
+    assert finding["key"] == "config.offset"
+    assert (finding["marker"], finding["dtype"], finding["shape"]) == (
+        "__numpy__",
+        "float32",
+        [1, 3],
+    )
+
+
+def test_clean_file_and_model_json(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = scan(capsys, files["clean"])
+    assert code == 0 and "no array-valued Rescaling arguments" in out
+    code, out, _ = scan(capsys, files["json"])
+    assert code == 1 and "outer/rescaling" in out
+
+
+def test_other_array_valued_config_is_information_only(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = scan(capsys, "--json", files["other"])
+    report = json.loads(out)["files"][0]
+    assert code == 0 and report["affected"] == []
+    [other] = report["other"]
+    assert other["path"].endswith("dense") and "kernel_initializer" in other["key"]
+
+
+def test_several_files_worst_exit_code_wins(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert scan(capsys, files["clean"], files["affected"])[0] == 1
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip")
+    code, out, err = scan(capsys, files["affected"], broken)
+    assert code == 2 and "affected.keras" in out and err.startswith("scan: ")
+
+
+def _zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members:
+                archive.writestr(name, data)
+    return path
+
+
+def _truncated(path: Path, source: Path) -> Path:
+    path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    return path
+
+
+def _symlink(path: Path, source: Path) -> Path:
+    path.symlink_to(source)
+    return path
+
+
+HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
+    "missing": (lambda p, s: p, "no such file"),
+    "directory": (lambda p, s: (p.mkdir(), p)[1], "not a regular file"),
+    "empty": (lambda p, s: (p.write_bytes(b""), p)[1], "nor a model JSON file"),
+    "not a zip": (
+        lambda p, s: (p.write_bytes(os.urandom(512)), p)[1],
+        "nor a model JSON",
+    ),
+    "truncated zip": (lambda p, s: _truncated(p, s), "not a Keras archive"),
+    "no config.json": (
+        lambda p, s: _zip(p, [("metadata.json", b"{}")]),
+        "no config.json",
+    ),
+    "invalid JSON": (
+        lambda p, s: _zip(p, [("config.json", b"{nope")]),
+        "not valid JSON",
+    ),
+    "JSON not an object": (
+        lambda p, s: _zip(p, [("config.json", b"[1]")]),
+        "JSON object",
+    ),
+    "zip bomb": (
+        lambda p, s: _zip(
+            p, [("config.json", b" " * (_keras_file.MAX_CONFIG_BYTES + 1))]
+        ),
+        "limit",
+    ),
+    "duplicate names": (
+        lambda p, s: _zip(p, [("config.json", b"{}"), ("config.json", b"{}")]),
+        "twice",
+    ),
+    "absolute name": (
+        lambda p, s: _zip(p, [("config.json", b"{}"), ("/etc/evil", b"")]),
+        "unsafe member name",
+    ),
+    "parent name": (
+        lambda p, s: _zip(p, [("config.json", b"{}"), ("../evil", b"")]),
+        "unsafe member name",
+    ),
+    "symlink": (lambda p, s: _symlink(p, s), "symbolic link"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_input_gets_one_line_and_exit_2(
+    case: str,
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    make, words = HOSTILE[case]
+    path = make(tmp_path / "input.keras", files["affected"])
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = scan(capsys, path)
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1 and words in err, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_scan_never_imports_keras(files: dict[str, Path]) -> None:
+    code = (
+        "import sys\n"
+        "from keras_rescaling_patch.cli import main\n"
+        f"code = main(['scan', {str(files['affected'])!r}])\n"
+        "heavy = [m for m in ('keras', 'tensorflow', 'numpy') if m in sys.modules]\n"
+        "print(code, heavy)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == "1 []"
