@@ -61,8 +61,3 @@ def cancel_pending() -> bool:
     global _pending
     hook, _pending = _pending, None
     return hook is not None and hook.cancel()
-
-
-def is_pending() -> bool:
-    """Whether the shim is still waiting for Keras to be imported."""
-    return _pending is not None and _pending.is_waiting()

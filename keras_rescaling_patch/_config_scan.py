@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-DATA_MARKERS = ("__numpy__", "__tensor__")
+from keras_rescaling_patch._restore import is_data_marker
+
 ARGUMENTS = ("scale", "offset")
 
 
@@ -38,14 +39,6 @@ class ScanResult:
 
     affected: tuple[Finding, ...]
     other: tuple[Finding, ...]
-
-
-def is_data_marker(value: object) -> bool:
-    return (
-        isinstance(value, dict)
-        and value.get("class_name") in DATA_MARKERS
-        and isinstance(value.get("config"), dict)
-    )
 
 
 def _shape(value: object) -> tuple[int, ...] | None:
@@ -112,14 +105,15 @@ def scan_config(config: dict[str, Any]) -> ScanResult:
     affected: list[Finding] = []
     other: list[Finding] = []
     claimed: set[int] = set()
-    for path, _, node in walk(config):
+    # walk() yields a layer before its contents, so a Rescaling's own
+    # markers are claimed before the walk reaches them.
+    for path, key, node in walk(config):
         if _layer_name(node) is not None and is_rescaling(node):
             for argument in ARGUMENTS:
                 value = node["config"].get(argument)
                 if is_data_marker(value):
                     affected.append(_finding(path, f"config.{argument}", value))
                     claimed.add(id(value))
-    for path, key, node in walk(config):
-        if is_data_marker(node) and id(node) not in claimed:
+        elif is_data_marker(node) and id(node) not in claimed:
             other.append(_finding(path, key, node))
     return ScanResult(tuple(affected), tuple(other))

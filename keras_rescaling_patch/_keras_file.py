@@ -60,9 +60,8 @@ def _parse(text: bytes, where: str) -> dict[str, Any]:
     return config
 
 
-def read_archive_config(path: Path) -> dict[str, Any]:
-    """The parsed ``config.json`` of a ``.keras`` archive."""
-    _check_regular_file(path)
+def _read_archive_config(path: Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a ``.keras`` archive (a checked file)."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -93,7 +92,7 @@ def read_model_config(path: Path) -> dict[str, Any]:
     """The model config of a ``.keras`` archive or a ``to_json()`` file."""
     _check_regular_file(path)
     if zipfile.is_zipfile(path):
-        return read_archive_config(path)
+        return _read_archive_config(path)
     with path.open("rb") as stream:
         head = stream.read(MAX_CONFIG_BYTES + 1)
     if len(head) > MAX_CONFIG_BYTES:

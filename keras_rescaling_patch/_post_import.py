@@ -51,9 +51,6 @@ class PostImportHook:
         loader.exec_module = exec_module
         return spec
 
-    def is_waiting(self) -> bool:
-        return self in sys.meta_path
-
     def cancel(self) -> bool:
         """Stop waiting; return whether the hook was still waiting."""
         if self in sys.meta_path:

@@ -12,11 +12,11 @@ must never break Python.
 
 from __future__ import annotations
 
-import os
 import site
 import sysconfig
-import tempfile
 from pathlib import Path
+
+from keras_rescaling_patch._atomic import write_text_atomically
 
 FILE_NAME = "keras_rescaling_patch_startup.pth"
 MARKER = "# keras-rescaling-patch start-up hook"
@@ -68,11 +68,7 @@ def install(user: bool = False) -> tuple[Path, bool]:
         return path, False
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".krp-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(CONTENT)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        write_text_atomically(path, CONTENT, mode=0o644)
     except OSError as error:
         raise HookError(f"cannot write {path}: {error.strerror or error}") from error
     return path, True

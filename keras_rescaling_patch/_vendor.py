@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from keras_rescaling_patch import _unified_diff
+from keras_rescaling_patch._atomic import write_text_atomically
+from keras_rescaling_patch._gate import FIRST_FIXED
 from keras_rescaling_patch._version import InvalidVersion, Version, release
 
 TARGET = "keras/src/layers/preprocessing/rescaling.py"
 VERSION_FILES = ("keras/src/version.py", "keras/version.py", "keras/__init__.py")
 VERSION_LINE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
-FIRST_FIXED = release(3, 5, 0)
 PRISTINE_DIGEST = re.compile(r"^Pristine-SHA256: ([0-9a-f]{64})$", re.MULTILINE)
 
 # Which diff fits which releases' pristine file (see DESIGN: two layouts).
@@ -81,7 +80,7 @@ def find_root(folder: Path) -> Path:
         raise BadInput(f"{folder} is not a directory")
     if (folder / "keras").is_dir():
         return folder
-    if folder.name == "keras" and folder.is_dir():
+    if folder.name == "keras":
         return folder.parent
     raise BadInput(f"{folder} contains no keras/ package")
 
@@ -101,20 +100,6 @@ def patch_for(version: Version) -> str | None:
         if low <= version < high:
             return name
     return None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, keeping its permissions."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Report:
@@ -167,7 +152,7 @@ def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Rep
                 f"Keras {raw_version}: {action} {target} would succeed "
                 "(dry run; nothing changed).",
             )
-        _write_atomically(target, updated)
+        write_text_atomically(target, updated, mode=target.stat().st_mode)
         done = f"undid {name} on" if reverse else f"applied {name} to"
         return Report(Outcome.CHANGED, f"Keras {raw_version}: {done} {target}.")
     wording = "already patched" if state is _State.PATCHED else "not patched"

@@ -58,7 +58,7 @@ print(json.dumps(report))
 """
 
 
-def first_affected_fix(version: str) -> bool:
+def is_affected_release(version: str) -> bool:
     major, minor = (int(part) for part in version.split(".")[:2])
     return (major, minor) < (3, 5)
 
@@ -83,7 +83,7 @@ def junit_counts(path: Path) -> dict[str, int]:
 
 def main(version: str, backend: str, out: Path) -> int:
     started = time.monotonic()
-    affected = first_affected_fix(version)
+    affected = is_affected_release(version)
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
