@@ -71,6 +71,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_shim.py
 	$(BIN)/python benchmarks/bench_startup_hook.py
 	$(BIN)/python benchmarks/bench_scan.py
+	$(BIN)/python benchmarks/bench_repair.py
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

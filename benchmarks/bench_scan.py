@@ -10,57 +10,19 @@ Run: ``python benchmarks/bench_scan.py`` (needs about 1 GiB of free disk).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.synthetic import synthetic_archive
 from keras_rescaling_patch import _config_scan, _keras_file
 
 REPEATS = 25
-CHUNK = 8 * 1024 * 1024
-CONFIG = {
-    "module": "keras",
-    "class_name": "Functional",
-    "config": {
-        "name": "model",
-        "trainable": True,
-        "layers": [
-            {
-                "module": "keras.layers",
-                "class_name": "Rescaling",
-                "config": {
-                    "name": "rescaling",
-                    "trainable": True,
-                    "scale": {
-                        "class_name": "__numpy__",
-                        "config": {"value": [0.1, 0.2, 0.3], "dtype": "float64"},
-                    },
-                    "offset": 0.0,
-                },
-            }
-        ],
-    },
-}
-
-
-def synthetic_archive(path: Path, weight_bytes: int) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("metadata.json", json.dumps({"keras_version": "3.4.1"}))
-        archive.writestr("config.json", json.dumps(CONFIG))
-        with archive.open("model.weights.h5", "w", force_zip64=True) as stream:
-            block = os.urandom(min(CHUNK, weight_bytes))
-            left = weight_bytes
-            while left:
-                stream.write(block[: min(left, len(block))])
-                left -= min(left, len(block))
-    return path
 
 
 def scan_ms(path: Path) -> float:

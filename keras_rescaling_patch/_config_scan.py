@@ -41,7 +41,8 @@ class ScanResult:
     other: tuple[Finding, ...]
 
 
-def _shape(value: object) -> tuple[int, ...] | None:
+def shape_of(value: object) -> tuple[int, ...]:
+    """The shape of a nested list (``()`` for a number), from its first items."""
     shape: list[int] = []
     while isinstance(value, list):
         shape.append(len(value))
@@ -57,15 +58,17 @@ def _finding(path: str, key: str, marker: dict[str, Any]) -> Finding:
         key=key,
         marker=marker["class_name"],
         dtype=dtype if isinstance(dtype, str) else None,
-        shape=_shape(inner.get("value")) if "value" in inner else None,
+        shape=shape_of(inner.get("value")) if "value" in inner else None,
     )
 
 
 def is_rescaling(entry: dict[str, Any]) -> bool:
     """A serialized ``keras.layers.Rescaling`` (not a user subclass)."""
     module = entry.get("module")
-    return entry.get("class_name") == "Rescaling" and (
-        module is None or str(module).startswith("keras")
+    return (
+        entry.get("class_name") == "Rescaling"
+        and (module is None or str(module).startswith("keras"))
+        and _layer_name(entry) is not None
     )
 
 
@@ -108,7 +111,7 @@ def scan_config(config: dict[str, Any]) -> ScanResult:
     # walk() yields a layer before its contents, so a Rescaling's own
     # markers are claimed before the walk reaches them.
     for path, key, node in walk(config):
-        if _layer_name(node) is not None and is_rescaling(node):
+        if is_rescaling(node):
             for argument in ARGUMENTS:
                 value = node["config"].get(argument)
                 if is_data_marker(value):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import stat
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,32 @@ CONFIG_MEMBER = "config.json"
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
 
+def _decompression_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [zlib.error]
+    try:
+        import lzma  # zipfile supports LZMA members only where this imports
+    except ImportError:
+        return tuple(errors)
+    return (*errors, lzma.LZMAError)
+
+
+# What zipfile and its decompressors raise on damaged data (bz2 raises OSError).
+CORRUPT_ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    *_decompression_errors(),
+)
+
+
 class UnreadableModel(Exception):
     """The file is not a model this tool can read; the message says why."""
 
 
-def _check_regular_file(path: Path) -> None:
+def check_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file: symlinks, folders, devices."""
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
@@ -60,8 +83,27 @@ def _parse(text: bytes, where: str) -> dict[str, Any]:
     return config
 
 
-def _read_archive_config(path: Path) -> dict[str, Any]:
-    """The parsed ``config.json`` of a ``.keras`` archive (a checked file)."""
+@dataclass(frozen=True)
+class ModelArchive:
+    """What the file tools need of a ``.keras`` archive: its directory and config."""
+
+    members: tuple[zipfile.ZipInfo, ...]  # in central-directory order
+    config_member: zipfile.ZipInfo
+    config: dict[str, Any]
+    central_directory_offset: int
+    comment: bytes
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file: a ``.keras`` archive, or a bare ``to_json()`` config."""
+
+    config: dict[str, Any]
+    archive: ModelArchive | None  # None for a JSON file
+
+
+def _read_archive(path: Path) -> ModelArchive:
+    """The directory and parsed ``config.json`` of a ``.keras`` archive."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -81,18 +123,26 @@ def _read_archive_config(path: Path) -> dict[str, Any]:
                 raise UnreadableModel(
                     f"{CONFIG_MEMBER} is larger than {MAX_CONFIG_BYTES} bytes"
                 )
+            start_dir, comment = archive.start_dir, archive.comment
     except zipfile.BadZipFile as error:
         raise UnreadableModel(f"not a Keras archive (broken zip: {error})") from None
-    except (OSError, EOFError, NotImplementedError, RuntimeError) as error:
+    except CORRUPT_ARCHIVE_ERRORS as error:
         raise UnreadableModel(f"the archive cannot be read ({error})") from None
-    return _parse(text, CONFIG_MEMBER)
+    return ModelArchive(
+        members=tuple(infos),
+        config_member=info,
+        config=_parse(text, CONFIG_MEMBER),
+        central_directory_offset=start_dir,
+        comment=comment,
+    )
 
 
-def read_model_config(path: Path) -> dict[str, Any]:
-    """The model config of a ``.keras`` archive or a ``to_json()`` file."""
-    _check_regular_file(path)
+def read_model(path: Path) -> ModelFile:
+    """A ``.keras`` archive or a ``to_json()`` file, checked and parsed."""
+    check_regular_file(path)
     if zipfile.is_zipfile(path):
-        return _read_archive_config(path)
+        archive = _read_archive(path)
+        return ModelFile(archive.config, archive)
     with path.open("rb") as stream:
         head = stream.read(MAX_CONFIG_BYTES + 1)
     if len(head) > MAX_CONFIG_BYTES:
@@ -101,4 +151,9 @@ def read_model_config(path: Path) -> dict[str, Any]:
         )
     if not head.lstrip()[:1] == b"{":
         raise UnreadableModel("not a Keras archive (no zip) nor a model JSON file")
-    return _parse(head, "the file")
+    return ModelFile(_parse(head, "the file"), None)
+
+
+def read_model_config(path: Path) -> dict[str, Any]:
+    """The model config of a ``.keras`` archive or a ``to_json()`` file."""
+    return read_model(path).config

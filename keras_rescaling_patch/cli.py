@@ -1,14 +1,15 @@
 """The ``keras-rescaling-patch`` command, for the people around the model.
 
 Exit codes: 0 success; 1 the check found that the model does not work
-here, or ``vendor`` refused a modified file; 2 bad usage, bad input, or a
-start-up hook that cannot be written or removed.
+here, ``vendor`` refused a modified file, ``scan`` found affected layers,
+or ``repair`` refused values it cannot write exactly; 2 bad usage, bad
+input, an output that exists or cannot be written, or a start-up hook that
+cannot be written or removed; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ TENSORFLOW_DISTRIBUTIONS = (
 
 
 def _tensorflow_version() -> str | None:
+    import importlib.metadata  # 25 ms: only `status` needs it
+
     module = sys.modules.get("tensorflow")
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
@@ -182,6 +185,86 @@ def _print_scan(path: Path, found: Any) -> None:
         )
 
 
+def _describe_repair(repair: Any) -> str:
+    shape = "x".join(map(str, repair.shape)) or "scalar"
+    return (
+        f"  {repair.path}  {repair.argument}  {repair.marker} {repair.stored_dtype} "
+        f"shape {shape} -> plain list (computes in {repair.compute_dtype})"
+    )
+
+
+def command_repair(arguments: argparse.Namespace) -> int:
+    """Rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 loads."""
+    from keras_rescaling_patch import _config_repair, _keras_file, _progress, _repair
+
+    source: Path = arguments.file
+    if arguments.no_backup and not arguments.in_place:
+        print("repair: --no-backup only goes with --in-place", file=sys.stderr)
+        return 2
+    try:
+        total = source.lstat().st_size
+    except OSError:
+        total = 0  # repair() says what is wrong with it
+    try:
+        with _progress.progress_bar(f"repair {source.name}", total) as progress:
+            outcome = _repair.repair(
+                source,
+                arguments.output,
+                in_place=arguments.in_place,
+                backup=not arguments.no_backup,
+                force=arguments.force,
+                sync=not arguments.no_sync,
+                progress=progress,
+            )
+    except _config_repair.NotExactlyRepairable as error:
+        print(
+            f"repair: {source}: cannot repair exactly: {error}; nothing written. "
+            "Load this file with the shim (import keras_rescaling_patch) or "
+            "Keras >= 3.5 instead",
+            file=sys.stderr,
+        )
+        return 1
+    except (_keras_file.UnreadableModel, _repair.RepairRefused) as error:
+        print(f"repair: {source}: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        where = error.filename or arguments.output or source
+        print(f"repair: cannot write {where}: {error.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("repair: interrupted; nothing written", file=sys.stderr)
+        return 130
+    _print_repair(source, outcome)
+    return 0
+
+
+def _print_repair(source: Path, outcome: Any) -> None:
+    if not outcome.repairs:
+        done = (
+            "left unchanged"
+            if outcome.written is None
+            else f"copied unchanged to {outcome.written}"
+        )
+        print(
+            f"{source}: nothing to repair (no array-valued Rescaling arguments); {done}"
+        )
+    else:
+        if outcome.written == source:
+            kept = outcome.backup or "no backup"
+            where = f"{source} in place (original: {kept})"
+        else:
+            where = f"{source} -> {outcome.written}"
+        count = len(outcome.repairs)
+        print(f"repaired {where}: {count} Rescaling argument(s) now plain lists")
+        for repair in outcome.repairs:
+            print(_describe_repair(repair))
+    for finding in outcome.other:
+        print(
+            f"  other array-valued config, left as it is: {finding.path} "
+            f"{finding.key}  {finding.marker} {finding.dtype}"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-rescaling-patch",
@@ -236,6 +319,39 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("files", metavar="FILE", type=Path, nargs="+")
     scan.add_argument("--json", action="store_true", help="print JSON for machines")
     scan.set_defaults(handler=command_scan)
+    repair = commands.add_parser(
+        "repair",
+        help="rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 "
+        "can load the file",
+        description=(
+            "Rewrite each array-valued Rescaling scale/offset in a .keras "
+            "archive (or model .json) as a plain list holding exactly the "
+            "values the layer computes with; every other archive member is "
+            "copied byte for byte. The output appears only when complete. "
+            "Exit 0: repaired, or nothing to repair; 1: a value cannot be "
+            "written exactly (nothing written); 2: bad input, or OUT exists "
+            "or cannot be written."
+        ),
+    )
+    repair.add_argument("file", metavar="IN", type=Path)
+    target = repair.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", metavar="OUT", type=Path)
+    target.add_argument(
+        "--in-place", action="store_true", help="replace IN, keeping IN.bak"
+    )
+    repair.add_argument(
+        "--no-backup", action="store_true", help="with --in-place: keep no IN.bak"
+    )
+    repair.add_argument(
+        "--force", action="store_true", help="overwrite an existing OUT or IN.bak"
+    )
+    repair.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="do not wait for the output to reach the disk (faster; a power "
+        "cut right after may lose it)",
+    )
+    repair.set_defaults(handler=command_repair)
     for name, verb in (
         ("install-startup-hook", "install"),
         ("uninstall-startup-hook", "remove"),

@@ -8,7 +8,9 @@ JSON result. Three steps:
    supported upstream" and the error is recorded (it is not our failure).
 2. The gate's verdict, from a fresh import of the shim.
 3. The shim's behavioural suite (pytest), with the shim active on an
-   affected release, and on stock Keras (shim inactive) on a fixed one.
+   affected release, and on stock Keras (shim inactive) on a fixed one;
+   with it, files saved here, repaired by ``repair`` and loaded here with
+   the shim removed.
 
 Usage: python matrix/cell.py KERAS_VERSION BACKEND OUT.json
 """
@@ -28,6 +30,7 @@ SUITE = [
     "tests/test_roundtrips.py",
     "tests/test_scenarios.py",
     "tests/test_applications.py",
+    "tests/test_repair_roundtrip.py",
 ]
 SHIM_ONLY_SUITE = ["tests/test_api.py", "tests/test_tf_keras.py"]
 # keras.applications models take 10-30 s per cell off TensorFlow: they run on

@@ -2,9 +2,12 @@
 
 ``save KERAS [--shim]`` writes, with the TensorFlow backend, a few models
 whose Rescaling holds arrays (plus a control model with a float scale), the
-inputs and the outputs computed by the writer. ``load KERAS OUT [--stock]``
-loads every writer's files and compares the outputs bit for bit, with the
-shim imported (default) or without it (``--stock``, for fixed releases).
+inputs and the outputs computed by the writer; a stock save also writes
+each file as ``repair`` leaves it (writer ``KERAS+repaired``).
+``load KERAS OUT [--stock] [--repaired-only]`` loads every writer's files
+(or only the repaired ones) and compares the outputs bit for bit, with the
+shim imported (default) or without it (``--stock``: fixed releases, and
+repaired files on every release).
 A pair whose control model does not load is "not supported upstream":
 Keras does not promise that older releases read newer files.
 """
@@ -54,13 +57,21 @@ def save(version: str, with_shim: bool) -> None:
     import numpy as np
 
     assert keras.__version__ == version, keras.__version__
+    from keras_rescaling_patch import _repair
+
     folder = FILES / (version + ("+shim" if with_shim else ""))
-    folder.mkdir(parents=True, exist_ok=True)
+    repaired = FILES / f"{version}+repaired"
+    for target in (folder,) if with_shim else (folder, repaired):
+        target.mkdir(parents=True, exist_ok=True)
     for name, build in _cases().items():
         model, batch = build()  # type: ignore[operator]
+        output = keras.ops.convert_to_numpy(model(batch))
         model.save(folder / f"{name}.keras")
-        np.save(folder / f"{name}.input.npy", batch)
-        np.save(folder / f"{name}.output.npy", keras.ops.convert_to_numpy(model(batch)))
+        for target in (folder,) if with_shim else (folder, repaired):
+            np.save(target / f"{name}.input.npy", batch)
+            np.save(target / f"{name}.output.npy", output)
+        if not with_shim:
+            _repair.repair(folder / f"{name}.keras", repaired / f"{name}.keras")
 
 
 def _load_one(path: Path) -> str:
@@ -77,14 +88,17 @@ def _load_one(path: Path) -> str:
     return "identical" if same else "different"
 
 
-def load(version: str, out: Path, stock: bool) -> int:
+def load(version: str, out: Path, stock: bool, repaired_only: bool) -> int:
     if not stock:
         import keras_rescaling_patch  # noqa: F401 - the shim, as users import it
     import keras
 
     assert keras.__version__ == version, keras.__version__
     results: dict[str, dict[str, str]] = {}
-    for writer in sorted(p for p in FILES.iterdir() if p.is_dir()):
+    writers = sorted(p for p in FILES.iterdir() if p.is_dir())
+    if repaired_only:
+        writers = [p for p in writers if p.name.endswith("+repaired")]
+    for writer in writers:
         control = _load_one(writer / f"{CONTROL}.keras")
         if control != "identical":
             results[writer.name] = {"*": f"not supported upstream ({control})"}
@@ -114,4 +128,11 @@ if __name__ == "__main__":
     if command == "save":
         save(version, with_shim="--shim" in rest)
     else:
-        sys.exit(load(version, Path(rest[0]), stock="--stock" in rest))
+        sys.exit(
+            load(
+                version,
+                Path(rest[0]),
+                stock="--stock" in rest,
+                repaired_only="--repaired-only" in rest,
+            )
+        )

@@ -87,6 +87,8 @@ def render(document: dict[str, object]) -> str:
     if notes:
         lines += ["", *(f"[{n}] {note}  " for n, note in enumerate(notes, start=1))]
     writers = sorted({key.split(" -> ")[0] for key in loads}, key=_release_order)
+    repaired = [writer for writer in writers if writer.endswith("+repaired")]
+    writers = [writer for writer in writers if writer not in repaired]
     lines += [
         "",
         "Files saved by the release in the row, loaded by the release in the column",
@@ -110,6 +112,21 @@ def render(document: dict[str, object]) -> str:
             for loader, mode in columns
         ]
         lines.append(f"| {writer} | " + " | ".join(row) + " |")
+    if repaired:
+        lines += [
+            "",
+            "The same stock files after `keras-rescaling-patch repair`, loaded",
+            "without the shim:",
+            "",
+            "| repaired, saved by | " + " | ".join(CROSS_VERSION) + " |",
+            "|---" * (len(CROSS_VERSION) + 1) + "|",
+        ]
+        for writer in repaired:
+            row = [
+                _short(loads.get(f"{writer} -> {loader} (stock)", "not run"))
+                for loader in CROSS_VERSION
+            ]
+            lines.append(f"| {writer.split('+')[0]} | " + " | ".join(row) + " |")
     if any(outcome.startswith("not supported") for outcome in loads.values()):
         lines += [
             "",
@@ -121,9 +138,9 @@ def render(document: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _release_order(name: str) -> tuple[int, ...]:
-    base, _, shim = name.partition("+")
-    return (*(int(part) for part in base.split(".")), 1 if shim else 0)
+def _release_order(name: str) -> tuple[object, ...]:
+    base, _, variant = name.partition("+")
+    return (*(int(part) for part in base.split(".")), variant)
 
 
 def _short(outcome: str) -> str:

@@ -115,6 +115,21 @@ def with_dense() -> tuple[keras.Model, np.ndarray]:
     return model, rng.normal(size=(4, 6)).astype("float32")
 
 
+def under_policy(policy: str) -> Callable[[], tuple[keras.Model, np.ndarray]]:
+    """A layer computing in another dtype; float64 arrays that float32 holds."""
+
+    def build() -> tuple[keras.Model, np.ndarray]:
+        rng = _rng(6)
+        scale = rng.random(4).astype("float32").astype("float64")
+        offset = rng.normal(size=4).astype("float32").astype("float64")
+        inputs = keras.Input(shape=(4,))
+        layer = keras.layers.Rescaling(scale=scale, offset=offset, dtype=policy)
+        batch = rng.normal(size=(3, 4)).astype("float32")
+        return keras.Model(inputs, layer(inputs)), batch
+
+    return build
+
+
 CASES = [
     Case("vector_float64", vector_float64),
     Case("vector_float16", vector_dtype("float16")),
@@ -127,7 +142,24 @@ CASES = [
     Case("image_channels_first", image_channels_first, channels_first=True),
     Case("nested_submodel", nested_submodel),
     Case("with_dense", with_dense),
+    Case("policy_mixed_float16", under_policy("mixed_float16")),
+    Case("policy_mixed_bfloat16", under_policy("mixed_bfloat16")),
+    Case("policy_float64", under_policy("float64")),
 ]
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """``keras.ops.convert_to_numpy``; bfloat16 comes back as its bit patterns.
+
+    Keras 3.0.0-3.0.4 cannot hand a torch bfloat16 tensor to NumPy, which
+    has no bfloat16 of its own. Through float32, which holds every bfloat16
+    exactly, its top 16 bits are the bfloat16 bits: a uint16 array that
+    compares exactly, and differs in dtype from any other float output.
+    """
+    if keras.backend.standardize_dtype(value.dtype) != "bfloat16":
+        return keras.ops.convert_to_numpy(value)
+    wide = keras.ops.convert_to_numpy(keras.ops.cast(value, "float32"))
+    return (wide.view(np.uint32) >> 16).astype(np.uint16)
 
 
 def rescaling_layers(model: keras.Layer) -> list[keras.layers.Rescaling]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,3 +25,24 @@ def run_python(
         text=True,
         timeout=300,
     )
+
+
+HEAVY_MODULES = ("keras", "tensorflow", "numpy")
+
+
+def cli_in_bare_interpreter(arguments: list[str]) -> tuple[int, list[str]]:
+    """Run the command line in a fresh interpreter.
+
+    Returns its exit code and which of Keras, TensorFlow and NumPy it
+    imported: the file tools must import none of them.
+    """
+    code = (
+        "import json, sys\n"
+        "from keras_rescaling_patch.cli import main\n"
+        f"code = main({arguments!r})\n"
+        f"print(code, json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))\n"
+    )
+    completed = run_python(code)
+    assert completed.returncode == 0, completed.stderr
+    exit_code, _, imported = completed.stdout.strip().splitlines()[-1].partition(" ")
+    return int(exit_code), json.loads(imported)

@@ -44,3 +44,11 @@ def test_a_changed_status_changes_the_table() -> None:
     changed["cells"]["3.4.1/tensorflow"]["status"] = "fail"
     assert report.render(changed) != report.render(committed)
     assert report.failures(changed) == ["3.4.1/tensorflow"]
+
+
+def test_repaired_files_were_loaded_without_the_shim_by_every_release() -> None:
+    report = load_report_script()
+    loads = json.loads((ROOT / "matrix/results.json").read_text())["cross_version"]
+    for writer in report.CROSS_VERSION:
+        for loader in report.CROSS_VERSION:
+            assert f"{writer}+repaired -> {loader} (stock)" in loads

@@ -1,0 +1,384 @@
+"""`keras-rescaling-patch repair`: the command, its refusals and its safety."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from benchmarks.synthetic import synthetic_archive
+from keras_rescaling_patch import _archive_rewrite, _progress
+from keras_rescaling_patch.cli import main
+from tests.subprocesses import cli_in_bare_interpreter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rescaling_model(scale: object, dtype: str | None = None) -> keras.Model:
+    inputs = keras.Input(shape=(3,))
+    layer = keras.layers.Rescaling(scale, 0.5, dtype=dtype, name="rescale")
+    dense = keras.layers.Dense(2, name="dense")
+    return keras.Model(inputs, dense(layer(inputs)), name="outer")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("repair")
+    paths = {
+        "affected": folder / "affected.keras",
+        "clean": folder / "clean.keras",
+        "float64": folder / "float64.keras",
+    }
+    rescaling_model(np.array([1.0, 2.0, 3.0])).save(paths["affected"])
+    rescaling_model([1.0, 2.0, 3.0]).save(paths["clean"])
+    rescaling_model(np.array([0.1, 0.2, 0.3]), "float64").save(paths["float64"])
+    return paths
+
+
+def repair(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["repair", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def copy_of(path: Path, folder: Path) -> Path:
+    target = folder / path.name
+    target.write_bytes(path.read_bytes())
+    return target
+
+
+def raw_members(path: Path) -> dict[str, tuple[object, ...]]:
+    """Each member's attributes and stored (compressed) bytes."""
+    with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
+        found = {}
+        for info in archive.infolist():
+            stream.seek(info.header_offset + 26)
+            skip = int.from_bytes(stream.read(2), "little")
+            skip += int.from_bytes(stream.read(2), "little")
+            stream.seek(skip, os.SEEK_CUR)
+            found[info.filename] = (
+                info.date_time,
+                info.compress_type,
+                info.external_attr,
+                info.CRC,
+                stream.read(info.compress_size),
+            )
+        return found
+
+
+def test_output_has_plain_lists_and_every_other_member_unchanged(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "fixed.keras"
+    code, stdout, err = repair(capsys, files["affected"], "-o", out)
+    assert (code, err) == (0, "")
+    assert "1 Rescaling argument(s) now plain lists" in stdout
+    assert "outer/rescale  scale  __numpy__ float64 shape 3" in stdout
+    before, after = raw_members(files["affected"]), raw_members(out)
+    assert list(after) == list(before)  # same names, same order
+    for name in before:
+        if name != "config.json":
+            assert after[name] == before[name], name
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None
+        config = json.loads(archive.read("config.json"))
+    [layer] = [e for e in config["config"]["layers"] if e["class_name"] == "Rescaling"]
+    assert layer["config"]["scale"] == [1.0, 2.0, 3.0]
+
+
+def test_members_after_the_config_keep_their_offset_within_a_page(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """So the kernel copies the weights page by page (bench_repair.py)."""
+    out = tmp_path / "fixed.keras"
+    assert main(["repair", str(files["affected"]), "-o", str(out)]) == 0
+    with zipfile.ZipFile(files["affected"]) as before, zipfile.ZipFile(out) as after:
+        old = before.getinfo("model.weights.h5").header_offset
+        new = after.getinfo("model.weights.h5").header_offset
+        assert (new - old) % _archive_rewrite.PAGE_BYTES == 0
+        assert after.testzip() is None
+
+
+def test_repairing_twice_changes_nothing_and_says_so(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    once, twice = tmp_path / "once.keras", tmp_path / "twice.keras"
+    assert repair(capsys, files["affected"], "-o", once)[0] == 0
+    code, stdout, _ = repair(capsys, once, "-o", twice)
+    assert code == 0 and "nothing to repair" in stdout
+    assert twice.read_bytes() == once.read_bytes()
+    before = once.stat()
+    Path(f"{once}.bak").write_bytes(b"from the first repair")
+    code, stdout, _ = repair(capsys, once, "--in-place")
+    assert code == 0 and "left unchanged" in stdout
+    assert once.stat().st_mtime_ns == before.st_mtime_ns
+    assert Path(f"{once}.bak").read_bytes() == b"from the first repair"
+
+
+def test_refuses_to_overwrite_without_force(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "fixed.keras"
+    out.write_bytes(b"precious")
+    code, stdout, err = repair(capsys, files["affected"], "-o", out)
+    assert (code, stdout) == (2, "") and "pass --force" in err
+    assert out.read_bytes() == b"precious"
+    assert repair(capsys, files["affected"], "-o", out, "--force")[0] == 0
+    assert zipfile.is_zipfile(out)
+
+
+def test_in_place_keeps_the_original_as_backup(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = copy_of(files["affected"], tmp_path)
+    original = model.read_bytes()
+    code, stdout, _ = repair(capsys, model, "--in-place")
+    assert code == 0 and f"original: {model}.bak" in stdout
+    assert Path(f"{model}.bak").read_bytes() == original
+    assert model.read_bytes() != original and zipfile.is_zipfile(model)
+    assert listing(tmp_path) == ["affected.keras", "affected.keras.bak"]
+
+
+def test_in_place_refuses_an_existing_backup_and_no_backup_skips_it(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = copy_of(files["affected"], tmp_path)
+    Path(f"{model}.bak").write_bytes(b"older backup")
+    original = model.read_bytes()
+    code, _, err = repair(capsys, model, "--in-place")
+    assert code == 2 and "affected.keras.bak exists" in err
+    assert model.read_bytes() == original
+    code, stdout, _ = repair(capsys, model, "--in-place", "--no-backup")
+    assert code == 0 and "no backup" in stdout
+    assert Path(f"{model}.bak").read_bytes() == b"older backup"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--no-backup", "-o", "{out}"], "--no-backup only goes with --in-place"),
+        (["-o", "{missing}/out.keras"], "is not an existing folder"),
+        (["-o", "{folder}"], "is a folder"),
+        (["-o", "{input}"], "the output is the input; use --in-place"),
+    ],
+)
+def test_bad_destinations_get_one_line_and_exit_2(
+    arguments: list[str],
+    words: str,
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = copy_of(files["affected"], tmp_path)
+    names = {
+        "out": tmp_path / "out.keras",
+        "missing": tmp_path / "missing",
+        "folder": tmp_path,
+        "input": model,
+    }
+    filled = [argument.format(**names) for argument in arguments]
+    code, stdout, err = repair(capsys, model, *filled, "--force")
+    assert (code, stdout) == (2, "")
+    assert len(err.strip().splitlines()) == 1 and words in err, err
+    assert listing(tmp_path) == ["affected.keras"]
+
+
+def test_values_no_plain_list_can_carry_are_refused_with_exit_1(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, err = repair(capsys, files["float64"], "-o", tmp_path / "o.keras")
+    assert (code, stdout) == (1, "")
+    assert "outer/rescale scale: holds 0.1, which a plain list cannot carry" in err
+    assert "nothing written" in err and len(err.strip().splitlines()) == 1
+    assert listing(tmp_path) == []
+
+
+def test_that_refusal_is_needed_a_list_would_change_float64_outputs() -> None:
+    """TensorFlow converts a Python list through float32: 0.1 would drift."""
+    batch = np.ones((1, 3))
+    as_array = rescaling_model(np.array([0.1, 0.2, 0.3]), "float64")
+    as_list = rescaling_model([0.1, 0.2, 0.3], "float64")
+    as_list.set_weights(as_array.get_weights())
+    layer_out = [
+        keras.ops.convert_to_numpy(model.get_layer("rescale")(batch))
+        for model in (as_array, as_list)
+    ]
+    assert not np.array_equal(*layer_out)
+
+
+def test_a_full_disk_leaves_no_output_and_the_input_untouched(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = copy_of(files["affected"], tmp_path)
+    original = model.read_bytes()
+
+    def disk_full(self: object, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_archive_rewrite.Writer, "_write_all", disk_full)
+    for arguments in (["-o", tmp_path / "out.keras"], ["--in-place"]):
+        code, stdout, err = repair(capsys, model, *arguments)
+        assert (code, stdout) == (2, "")
+        assert "No space left on device" in err and len(err.splitlines()) == 1
+        assert listing(tmp_path) == ["affected.keras"]
+        assert model.read_bytes() == original
+
+
+@pytest.mark.parametrize(("flags", "synced"), [([], True), (["--no-sync"], False)])
+def test_the_output_is_synced_to_disk_unless_no_sync(
+    flags: list[str],
+    synced: bool,
+    files: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    synced_fds: list[int] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        synced_fds.append(descriptor)
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    out = tmp_path / "out.keras"
+    assert main(["repair", str(files["affected"]), "-o", str(out), *flags]) == 0
+    assert bool(synced_fds) == synced and zipfile.is_zipfile(out)
+
+
+def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
+    tmp_path: Path,
+) -> None:
+    """Kill -9 while the temporary file grows: OUT must not exist."""
+    source = synthetic_archive(tmp_path / "big.keras", 512 << 20)
+    before = hashlib.sha256(source.read_bytes()).digest()
+    out = tmp_path / "out.keras"
+    command = ["keras_rescaling_patch", "repair", str(source), "-o", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size for p in tmp_path.glob(".out.keras.*.tmp")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the repair ended before it could be killed mid-copy")
+        time.sleep(0.001)
+    process.kill()
+    process.wait()
+    assert not out.exists()
+    assert hashlib.sha256(source.read_bytes()).digest() == before
+
+
+def test_progress_bar_only_on_a_terminal_for_big_files(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert repair(capsys, files["affected"], "-o", tmp_path / "a.keras")[2] == ""
+    monkeypatch.setattr(_progress, "SHOW_ABOVE_BYTES", 0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    code, _, err = repair(capsys, files["affected"], "-o", tmp_path / "b.keras")
+    assert code == 0 and "repair affected.keras" in err
+
+
+def test_zip64_records_are_written_when_offsets_need_them(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 4 GiB sizes and offsets move to zip64 records; shown at a low limit."""
+    monkeypatch.setattr(_archive_rewrite, "ZIP64_LIMIT", 100)
+    out = tmp_path / "zip64.keras"
+    assert main(["repair", str(files["affected"]), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None
+        weights = archive.getinfo("model.weights.h5")
+        assert weights.header_offset > 100 and weights.extract_version >= 45
+    assert (
+        raw_members(out)["model.weights.h5"]
+        == raw_members(files["affected"])["model.weights.h5"]
+    )
+    keras.models.load_model(out)
+
+
+def _zip64_records(extra: bytes) -> int:
+    count, position = 0, 0
+    while position + 4 <= len(extra):
+        kind = int.from_bytes(extra[position : position + 2], "little")
+        size = int.from_bytes(extra[position + 2 : position + 4], "little")
+        count += kind == 1
+        position += 4 + size
+    return count
+
+
+@pytest.mark.parametrize("output_limit", [100, _archive_rewrite.ZIP64_LIMIT])
+def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
+    output_limit: int,
+    files: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An input written with zip64 records (as zipfile does past 2 GiB)."""
+    source = tmp_path / "zip64-input.keras"
+    with monkeypatch.context() as patch:
+        patch.setattr(zipfile, "ZIP64_LIMIT", 100)
+        with (
+            zipfile.ZipFile(files["affected"]) as original,
+            zipfile.ZipFile(source, "w") as target,
+        ):
+            for info in original.infolist():
+                target.writestr(info, original.read(info))
+    with zipfile.ZipFile(source) as archive:
+        assert _zip64_records(archive.getinfo("model.weights.h5").extra) == 1
+    monkeypatch.setattr(_archive_rewrite, "ZIP64_LIMIT", output_limit)
+    out = tmp_path / "out.keras"
+    assert main(["repair", str(source), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None
+        for info in archive.infolist():
+            wide = info.header_offset >= output_limit or info.file_size >= output_limit
+            assert _zip64_records(info.extra) == int(wide), info.filename
+
+
+def test_deflated_archives_keep_their_compressed_bytes(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    deflated = tmp_path / "deflated.keras"
+    with (
+        zipfile.ZipFile(files["affected"]) as source,
+        zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            target.writestr(info, source.read(info), zipfile.ZIP_DEFLATED)
+        target.comment = b"archive comment"
+    out = tmp_path / "out.keras"
+    assert main(["repair", str(deflated), "-o", str(out)]) == 0
+    before, after = raw_members(deflated), raw_members(out)
+    assert after["model.weights.h5"] == before["model.weights.h5"]
+    with zipfile.ZipFile(out) as archive:
+        assert archive.comment == b"archive comment"
+        assert archive.getinfo("config.json").compress_type == zipfile.ZIP_DEFLATED
+        assert archive.testzip() is None
+
+
+def test_repair_never_imports_keras_or_numpy(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    arguments = ["repair", str(files["affected"]), "-o", str(tmp_path / "out.keras")]
+    assert cli_in_bare_interpreter(arguments) == (0, [])
