@@ -61,6 +61,14 @@ class _Region:
     end: int  # where the next member (or the central directory) begins
 
 
+def _read_at(descriptor: int, length: int, offset: int) -> bytes:
+    """``os.pread``, or a seek and a read where there is none (Windows)."""
+    if hasattr(os, "pread"):
+        return os.pread(descriptor, length, offset)
+    os.lseek(descriptor, offset, os.SEEK_SET)
+    return os.read(descriptor, length)
+
+
 def _raw_name(info: zipfile.ZipInfo) -> bytes:
     encoding = "utf-8" if info.flag_bits & UTF8_NAMES else "cp437"
     return info.orig_filename.encode(encoding)
@@ -77,12 +85,12 @@ def _regions(source: int, archive: ModelArchive) -> tuple[int, list[_Region]]:
     ends.append(archive.central_directory_offset)
     regions = []
     for info, end in zip(stored, ends):
-        header = os.pread(source, LOCAL_HEADER.size, info.header_offset)
+        header = _read_at(source, LOCAL_HEADER.size, info.header_offset)
         if len(header) < LOCAL_HEADER.size:
             raise UnreadableModel(f"the archive is truncated at {info.filename!r}")
         fields = LOCAL_HEADER.unpack(header)
         signature, name_length, extra_length = fields[0], fields[9], fields[10]
-        name = os.pread(source, name_length, info.header_offset + LOCAL_HEADER.size)
+        name = _read_at(source, name_length, info.header_offset + LOCAL_HEADER.size)
         if signature != b"PK\x03\x04" or name != _raw_name(info):
             raise UnreadableModel(
                 f"the local header of {info.filename!r} does not match the "
@@ -163,7 +171,7 @@ class Writer:
                 if error.errno not in NO_KERNEL_COPY:
                     raise
                 self.kernel_copy = False
-        data = os.pread(self.source, min(length, BUFFER_BYTES), offset)
+        data = _read_at(self.source, min(length, BUFFER_BYTES), offset)
         self._write_all(data)
         return len(data)
 

@@ -227,8 +227,8 @@ def command_repair(arguments: argparse.Namespace) -> int:
     except (_keras_file.UnreadableModel, _repair.RepairRefused) as error:
         print(f"repair: {source}: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
-        where = error.filename or arguments.output or source
+    except OSError as error:  # the output side: the input was read above
+        where = arguments.output or source
         print(f"repair: cannot write {where}: {error.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-rescaling-patch",
         description=(
-            "Status and self-check for keras-rescaling-patch, the fix for "
+            "Status, self-check and file tools for keras-rescaling-patch, the fix for "
             "array-valued keras.layers.Rescaling on Keras 3.0-3.4."
         ),
     )
@@ -333,9 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
             "or cannot be written."
         ),
     )
-    repair.add_argument("file", metavar="IN", type=Path)
+    repair.add_argument(
+        "file", metavar="IN", type=Path, help="a .keras archive or model .json"
+    )
     target = repair.add_mutually_exclusive_group(required=True)
-    target.add_argument("-o", "--output", metavar="OUT", type=Path)
+    target.add_argument(
+        "-o", "--output", metavar="OUT", type=Path, help="where to write the result"
+    )
     target.add_argument(
         "--in-place", action="store_true", help="replace IN, keeping IN.bak"
     )

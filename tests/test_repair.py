@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -262,6 +263,22 @@ def test_the_output_is_synced_to_disk_unless_no_sync(
     assert bool(synced_fds) == synced and zipfile.is_zipfile(out)
 
 
+def test_an_unwritable_folder_is_named_in_one_line(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "x.tmp")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    out = tmp_path / "out.keras"
+    code, stdout, err = repair(capsys, files["affected"], "-o", out)
+    assert (code, stdout) == (2, "")
+    assert err == f"repair: cannot write {out}: Permission denied\n"
+
+
 def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
     tmp_path: Path,
 ) -> None:
@@ -354,6 +371,18 @@ def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
         for info in archive.infolist():
             wide = info.header_offset >= output_limit or info.file_size >= output_limit
             assert _zip64_records(info.extra) == int(wide), info.filename
+
+
+def test_without_kernel_copy_or_pread_the_output_is_the_same(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portable path (read and write; Windows has neither call)."""
+    fast, portable = tmp_path / "fast.keras", tmp_path / "portable.keras"
+    assert main(["repair", str(files["affected"]), "-o", str(fast)]) == 0
+    monkeypatch.delattr(os, "copy_file_range")
+    monkeypatch.delattr(os, "pread")
+    assert main(["repair", str(files["affected"]), "-o", str(portable)]) == 0
+    assert portable.read_bytes() == fast.read_bytes()
 
 
 def test_deflated_archives_keep_their_compressed_bytes(
