@@ -88,7 +88,6 @@ class ModelArchive:
     """What the file tools need of a ``.keras`` archive: its directory and config."""
 
     members: tuple[zipfile.ZipInfo, ...]  # in central-directory order
-    config_member: zipfile.ZipInfo
     config: dict[str, Any]
     central_directory_offset: int
     comment: bytes
@@ -130,7 +129,6 @@ def _read_archive(path: Path) -> ModelArchive:
         raise UnreadableModel(f"the archive cannot be read ({error})") from None
     return ModelArchive(
         members=tuple(infos),
-        config_member=info,
         config=_parse(text, CONFIG_MEMBER),
         central_directory_offset=start_dir,
         comment=comment,
