@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from keras_rescaling_patch._atomic import write_all
 from keras_rescaling_patch._keras_file import ModelArchive, UnreadableModel
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -157,9 +158,7 @@ class Writer:
             os.posix_fadvise(self.target, offset, length, os.POSIX_FADV_DONTNEED)
 
     def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.target, view) :]
+        write_all(self.target, data)
 
     def _copy_chunk(self, offset: int, length: int) -> int:
         if self.kernel_copy:

@@ -1,7 +1,8 @@
 """``repair``: make a model file loadable by stock Keras 3.0-3.4, atomically.
 
 The result is built in a temporary file beside the destination and moved
-into place with one ``os.replace`` once it is complete and on disk, so a
+into place with one ``os.replace`` once it is complete and on disk
+(``_atomic.replacing``), so a
 crash, a kill or a full disk leaves either the old destination or the new
 one, never a partial file, and the input is only ever opened for reading.
 ``--in-place`` keeps the original as ``IN.bak`` (a hard link where the
@@ -18,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_rescaling_patch import _archive_rewrite, _config_scan, _keras_file
+from keras_rescaling_patch import _archive_rewrite, _atomic, _config_scan, _keras_file
 from keras_rescaling_patch._config_repair import Repair, repair_config
 
 BACKUP_SUFFIX = ".bak"
@@ -55,24 +56,6 @@ def _check_destination(source: Path, destination: Path, force: bool) -> None:
         raise RepairRefused(f"{destination} exists; pass --force to overwrite it")
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable too, where the platform allows (best effort).
-
-    The new file is complete either way; this only makes sure a crash just
-    after the rename cannot bring back the old name's entry.
-    """
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not every platform lets a folder be opened
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # some file systems refuse fsync on a folder
-    finally:
-        os.close(descriptor)
-
-
 def _make_backup(source: Path, backup: Path) -> None:
     """Keep ``source`` as ``backup``: a hard link, or a copy, made atomically."""
     folder = Path(tempfile.mkdtemp(dir=backup.parent, prefix=f".{backup.name}."))
@@ -87,44 +70,26 @@ def _make_backup(source: Path, backup: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_beside(
-    destination: Path,
+def _write_result(
+    target: int,
     source: Path,
     model: _keras_file.ModelFile,
     new_config: str | None,
     progress: _archive_rewrite.Progress,
     sync: bool,
-) -> Path:
-    """Write the result to a complete temporary file beside ``destination``.
-
-    ``new_config`` None means "copy the source unchanged". With ``sync``
-    the file is on disk, not only in the page cache, when this returns.
-    """
-    handle, name = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
-    )
-    temporary = Path(name)
-    try:
-        with open(source, "rb") as stream:
-            writer = _archive_rewrite.Writer(
-                stream.fileno(), handle, progress, early_writeback=sync
-            )
-            if new_config is None:
-                writer.copy(0, os.fstat(stream.fileno()).st_size)
-            elif model.archive is None:
-                writer.write(new_config.encode())
-            else:
-                replacement = {_keras_file.CONFIG_MEMBER: new_config.encode()}
-                _archive_rewrite.rewrite_archive(writer, model.archive, replacement)
-        os.chmod(temporary, stat.S_IMODE(source.stat().st_mode))
-        if sync:
-            os.fsync(handle)
-    except BaseException:
-        os.close(handle)
-        temporary.unlink(missing_ok=True)
-        raise
-    os.close(handle)
-    return temporary
+) -> None:
+    """Write the repaired model to ``target``; ``new_config`` None: a plain copy."""
+    with open(source, "rb") as stream:
+        writer = _archive_rewrite.Writer(
+            stream.fileno(), target, progress, early_writeback=sync
+        )
+        if new_config is None:
+            writer.copy(0, os.fstat(stream.fileno()).st_size)
+        elif model.archive is None:
+            writer.write(new_config.encode())
+        else:
+            replacement = {_keras_file.CONFIG_MEMBER: new_config.encode()}
+            _archive_rewrite.rewrite_archive(writer, model.archive, replacement)
 
 
 def repair(
@@ -162,14 +127,16 @@ def repair(
     if keep is not None and os.path.lexists(keep) and not force:
         raise RepairRefused(f"{keep} exists; pass --force to overwrite it")
     new_config = json.dumps(repaired) if repairs else None
-    temporary = _write_beside(destination, source, model, new_config, progress, sync)
-    try:
+
+    def keep_original() -> None:  # once the new file is complete, not before
         if keep is not None:
             _make_backup(source, keep)
-        os.replace(temporary, destination)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    if sync:
-        _fsync_folder(destination.parent)
+
+    with _atomic.replacing(
+        destination,
+        mode=stat.S_IMODE(source.stat().st_mode),
+        sync=sync,
+        before_replace=keep_original,
+    ) as target:
+        _write_result(target, source, model, new_config, progress, sync)
     return RepairOutcome(repairs, other, destination, keep)

@@ -173,23 +173,28 @@ def _print_scan(path: Path, found: Any) -> None:
     else:
         print(f"{path}: no array-valued Rescaling arguments")
     for finding in found.affected:
-        shape = "x".join(map(str, finding.shape or ())) or "scalar"
         print(
             f"  {finding.path}  {finding.key.split('.')[-1]}  {finding.marker} "
-            f"{finding.dtype} shape {shape}"
+            f"{finding.dtype} shape {_shape_text(finding.shape or ())}"
         )
     for finding in found.other:
-        print(
-            f"  other array-valued config (information only): {finding.path} "
-            f"{finding.key}  {finding.marker} {finding.dtype}"
-        )
+        print(f"  other array-valued config (information only): {_where(finding)}")
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+def _where(finding: Any) -> str:
+    """Where an array sits in the config, and what it is."""
+    return f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}"
 
 
 def _describe_repair(repair: Any) -> str:
-    shape = "x".join(map(str, repair.shape)) or "scalar"
     return (
         f"  {repair.path}  {repair.argument}  {repair.marker} {repair.stored_dtype} "
-        f"shape {shape} -> plain list (computes in {repair.compute_dtype})"
+        f"shape {_shape_text(repair.shape)} -> plain list "
+        f"(computes in {repair.compute_dtype})"
     )
 
 
@@ -259,10 +264,7 @@ def _print_repair(source: Path, outcome: Any) -> None:
         for repair in outcome.repairs:
             print(_describe_repair(repair))
     for finding in outcome.other:
-        print(
-            f"  other array-valued config, left as it is: {finding.path} "
-            f"{finding.key}  {finding.marker} {finding.dtype}"
-        )
+        print(f"  other array-valued config, left as it is: {_where(finding)}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -148,6 +148,11 @@ CASES = [
 ]
 
 
+def run(model: keras.Model, batch: np.ndarray) -> np.ndarray:
+    """The model's output for ``batch`` (inference mode), as NumPy."""
+    return to_numpy(model(batch, training=False))
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """``keras.ops.convert_to_numpy``; bfloat16 comes back as its bit patterns.
 

@@ -20,17 +20,13 @@ import pytest
 
 import keras_rescaling_patch
 from keras_rescaling_patch import _repair
-from tests.cases import CASES, UNAFFECTED_CASES, Case, to_numpy
+from tests.cases import CASES, UNAFFECTED_CASES, Case, run
 
 
 @pytest.fixture
 def stock_keras(shim_restored: None) -> Iterator[None]:
     keras_rescaling_patch.remove()
     yield
-
-
-def run(model: keras.Model, batch: np.ndarray) -> np.ndarray:
-    return to_numpy(model(batch, training=False))
 
 
 def assert_bit_identical(actual: np.ndarray, expected: np.ndarray) -> None:

@@ -8,12 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from tests.cases import CASES, Case, rescaling_layers, to_numpy
+from tests.cases import CASES, Case, rescaling_layers, run
 from tests.roundtrips import ROUNDTRIPS
-
-
-def run(model: keras.Model, batch: np.ndarray) -> np.ndarray:
-    return to_numpy(model(batch, training=False))
 
 
 def assert_same_arguments(original: keras.Model, reloaded: keras.Model) -> None:
