@@ -9,7 +9,7 @@ UV := $(BIN)/uv
 STACK := requirements/test.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test lint typecheck unit unit-without-shim dist-check bench clean \
+.PHONY: demo test test-engines lint typecheck unit unit-without-shim dist-check bench clean \
 	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
@@ -28,12 +28,18 @@ typecheck: $(VENV)/.installed
 REFERENCE := KRP_REFERENCE_PYTHON=$(abspath $(REFERENCE_VENV))/bin/python
 
 unit: $(VENV)/.installed $(REFERENCE_VENV)/.installed
-	$(REFERENCE) $(BIN)/pytest
+	$(REFERENCE) $(BIN)/pytest -m "not engines"
 
 # Every test marked `fix` must fail on stock Keras 3.4.1: run them with the
 # shim removed; the conftest turns each expected failure into a pass.
 unit-without-shim: $(VENV)/.installed $(REFERENCE_VENV)/.installed
-	$(REFERENCE) $(BIN)/pytest --without-shim -q
+	$(REFERENCE) $(BIN)/pytest --without-shim -q -m "not engines"
+
+# Dask and Ray workers under the start-up hook (slow: real engines start
+# their own worker processes); .ci/run runs it after `make test`.
+test-engines: $(VENV)/.installed
+	$(BIN)/pytest -m engines -q
+	$(BIN)/pytest -m engines -q --without-shim
 
 dist-check: $(VENV)/.installed
 	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh

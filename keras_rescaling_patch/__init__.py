@@ -8,14 +8,15 @@ so models load and predict exactly as on Keras 3.5.0.
 
 The environment variable ``KERAS_RESCALING_PATCH`` decides what the import
 does: ``auto`` (default) patches affected releases, ``off`` touches
-nothing, ``force`` patches a fixed Keras 3 too. If Keras is not imported
-yet, the patch is applied the moment it is; the import itself never
-imports Keras, so it costs next to nothing.
+nothing, ``force`` patches a fixed Keras 3 too. The import itself never
+imports Keras: if Keras is already imported the patch is applied at once,
+otherwise the moment Keras's own import completes, whichever way it is
+imported (``import keras``, ``tf.keras``, a submodule, another thread).
 """
 
 from __future__ import annotations
 
-from keras_rescaling_patch._activation import activate_from_environment
+from keras_rescaling_patch import _activation
 
 # Not `typing.TYPE_CHECKING`: importing typing would double the cost of this
 # import, which the start-up hook pays in every interpreter.
@@ -24,9 +25,21 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keras_rescaling_patch._control import Status
+    from keras_rescaling_patch._warnings import (
+        KerasRescalingPatchWarning,
+        NotNeededWarning,
+    )
 
 __version__ = "0.1.0"
-__all__ = ["Status", "__version__", "apply", "remove", "status"]
+__all__ = [
+    "KerasRescalingPatchWarning",
+    "NotNeededWarning",
+    "Status",
+    "__version__",
+    "apply",
+    "remove",
+    "status",
+]
 
 
 def apply(force: bool = False) -> bool:
@@ -55,7 +68,7 @@ def remove() -> bool:
 def status() -> Status:
     """The Keras version, whether it is affected, whether the shim is active, why.
 
-    Imports Keras if needed (which applies a pending patch first).
+    Imports Keras if needed (which applies a waiting patch first).
     """
     from keras_rescaling_patch import _control
 
@@ -67,8 +80,18 @@ def __getattr__(name: str) -> Any:
         from keras_rescaling_patch._control import Status
 
         return Status
+    if name in ("KerasRescalingPatchWarning", "NotNeededWarning"):
+        from keras_rescaling_patch import _warnings
+
+        return getattr(_warnings, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-activate_from_environment()
-del activate_from_environment, TYPE_CHECKING
+def _on_keras_imported() -> None:
+    from keras_rescaling_patch import _control
+
+    _control.on_keras_imported()
+
+
+_activation.activate(_on_keras_imported)
+del TYPE_CHECKING

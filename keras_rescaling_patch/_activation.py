@@ -1,11 +1,17 @@
 """What ``import keras_rescaling_patch`` does, kept cheap on purpose.
 
 The import reads ``KERAS_RESCALING_PATCH`` and, unless it is ``off``,
-arranges for :func:`keras_rescaling_patch.apply` to run as soon as Keras is
-imported: at once if it already is, otherwise through a post-import hook.
-Nothing here imports Keras, so the command line's file tools, the start-up
-hook and a plain ``import`` before ``import keras`` stay fast, and the
-Keras backend is still chosen by the user's own first import of Keras.
+arranges for a callback to run as soon as Keras has been imported: at once
+if it already is, otherwise through a post-import hook that only a
+completed import of Keras (or ``remove()``) ends. Nothing here imports
+Keras, so the command line's file tools, the start-up hook and a plain
+``import`` before ``import keras`` stay fast, and the Keras backend is
+still chosen by the user's own first import of Keras.
+
+This module only keeps the import-time state (the mode, who imported the
+package, the waiting hook); what the callback does is the caller's
+business (``keras_rescaling_patch._control``), so the dependency points
+one way.
 """
 
 from __future__ import annotations
@@ -14,31 +20,56 @@ import os
 
 from keras_rescaling_patch import _post_import
 
+TYPE_CHECKING = False  # not typing's: this module must stay import-cheap
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
 ENV_VAR = "KERAS_RESCALING_PATCH"
 MODES = ("auto", "off", "force")
+INVALID = "invalid"  # the mode when the variable holds anything else
 
-mode: str | None = None  # the mode the import ran with
-_pending: _post_import.PostImportHook | None = None
+mode: str | None = None  # what the import found; None before activate()
+mode_problem: str | None = None  # the one-line message for an INVALID value
+# Who imported the package: "import" (user code) or "startup" (the .pth
+# hook or `run`); only user code is warned that the shim is not needed.
+origin = "import"
+pending: _post_import.PostImportHook | None = None
+failure: str | None = None  # why the callback failed when Keras was imported
 
 
-def mode_from_environment() -> str:
-    """Read ``KERAS_RESCALING_PATCH``; raise ``ValueError`` if it is unknown."""
-    raw = os.environ.get(ENV_VAR, "")
+def read_mode(environ: Mapping[str, str] = os.environ) -> tuple[str, str | None]:
+    """The mode ``KERAS_RESCALING_PATCH`` asks for, and a problem if unknown.
+
+    An unknown value gives ``INVALID`` and a message naming the allowed
+    values: it is never guessed at, and never raised at import (the
+    command line and the start-up hook import this package too).
+    """
+    raw = environ.get(ENV_VAR, "")
     value = raw.strip().lower() or "auto"
-    if value not in MODES:
-        raise ValueError(
-            f"{ENV_VAR}={raw!r} is not understood; use one of: " + ", ".join(MODES)
-        )
-    return value
+    if value in MODES:
+        return value, None
+    allowed = ", ".join(MODES)
+    return INVALID, f"{ENV_VAR}={raw!r} is not understood; use one of: {allowed}"
 
 
-def _apply_on_import(force: bool) -> None:
-    """Runs right after Keras's import: patch, never break that import."""
+def activate(on_keras_imported: Callable[[], None]) -> None:
+    """Run once at import: call back when Keras is imported, unless ``off``."""
+    global mode, mode_problem, pending
+    mode, mode_problem = read_mode()
+    if mode == "off":
+        return
+    pending = _post_import.call_after_import(
+        "keras", lambda: _never_raising(on_keras_imported)
+    )
+
+
+def _never_raising(callback: Callable[[], None]) -> None:
+    """Run inside Keras's import: whatever happens, that import must succeed."""
+    global failure
     try:
-        from keras_rescaling_patch import _control
-
-        _control.apply(force=force)
-    except Exception:
+        callback()
+    except Exception as error:
+        failure = f"{type(error).__name__}: {error}"
         import logging
 
         logging.getLogger("keras_rescaling_patch").debug(
@@ -46,18 +77,13 @@ def _apply_on_import(force: bool) -> None:
         )
 
 
-def activate_from_environment() -> None:
-    """Run once at import: apply now, on Keras's import, or not at all."""
-    global mode, _pending
-    mode = mode_from_environment()
-    if mode == "off":
-        return
-    force = mode == "force"
-    _pending = _post_import.call_after_import("keras", lambda: _apply_on_import(force))
-
-
 def cancel_pending() -> bool:
-    """Drop a hook still waiting for Keras; return whether there was one."""
-    global _pending
-    hook, _pending = _pending, None
+    """Stop waiting for Keras; return whether a hook was still waiting."""
+    global pending
+    hook, pending = pending, None
     return hook is not None and hook.cancel()
+
+
+def waiting() -> bool:
+    """Whether a hook is still waiting for Keras's import."""
+    return pending is not None and pending.waiting

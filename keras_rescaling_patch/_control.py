@@ -1,23 +1,37 @@
-"""The apply/remove/status contract.
+"""The apply/remove/status contract, and what happens when Keras arrives.
 
 The gate's verdict is computed once per process, on the unpatched class,
 and cached: asking a patched class whether it is buggy would always say
 "fixed". Everything that changes the shim's state holds one lock, so
 concurrent ``apply()`` calls patch once.
+
+That lock is never held while Keras is being imported. The import-time
+callback runs inside Keras's import (holding Python's import lock for
+``keras``) and takes this lock; a thread that held this lock while
+waiting for ``import keras`` would deadlock with it. So every public
+function imports Keras first, without the lock, and the gate itself never
+imports anything.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+import warnings
 from dataclasses import dataclass
+from types import ModuleType
 
 from keras_rescaling_patch import _activation, _gate, _shim
+from keras_rescaling_patch._warnings import KerasRescalingPatchWarning, NotNeededWarning
 
 log = logging.getLogger("keras_rescaling_patch")
 log.addHandler(logging.NullHandler())
 
+SERIALIZATION_LIB = "keras.src.saving.serialization_lib"
+
 _verdict: _gate.Verdict | None = None
-_last_event: str | None = None
+_last_event: str | None = None  # "applied", "forced" or "removed"
 
 
 @dataclass(frozen=True)
@@ -25,7 +39,7 @@ class Status:
     """Where the shim stands in this process.
 
     ``affected``: this Keras has the bug. ``active``: the shim is installed
-    now. ``reason``: one sentence saying why it is active or not.
+    now. ``reason``: why it is active or not, and what to do about it.
     """
 
     keras_version: str | None
@@ -34,18 +48,101 @@ class Status:
     reason: str
 
 
-def verdict() -> _gate.Verdict:
-    """The gate's verdict for this process's Keras (computed once)."""
+@dataclass(frozen=True)
+class _Keras:
+    """The outcome of importing Keras (outside the lock)."""
+
+    module: ModuleType | None
+    serialization_lib: ModuleType | None
+    error: BaseException | None
+
+
+def _import_keras() -> _Keras:
+    """Import Keras and its serializer; never call this holding the lock."""
+    try:
+        import keras
+    except Exception as error:  # noqa: BLE001 - a broken Keras is reported
+        return _Keras(None, None, error)
+    try:
+        serialization_lib = importlib.import_module(SERIALIZATION_LIB)
+    except Exception:  # noqa: BLE001 - the gate says the shim stays out
+        serialization_lib = None
+    return _Keras(keras, serialization_lib, None)
+
+
+def _imported_keras() -> _Keras:
+    """The Keras this process has already imported (inside its import too)."""
+    return _Keras(sys.modules.get("keras"), sys.modules.get(SERIALIZATION_LIB), None)
+
+
+def _verdict_for(keras: _Keras) -> _gate.Verdict:
+    """The gate's verdict; cached once Keras has imported. Hold the lock."""
     global _verdict
-    with _shim.lock:
-        if _verdict is None:
-            # Importing Keras here can fire the post-import hook, which
-            # computes (and keeps) the verdict on the still-unpatched class;
-            # a verdict computed after that would probe the patched class.
-            seen = _gate.inspect_installed_keras()
-            if _verdict is None:
-                _verdict = seen
+    if _verdict is not None:
         return _verdict
+    if keras.module is None:
+        assert keras.error is not None
+        return _gate.verdict_for_import_error(keras.error)
+    _verdict = _gate.inspect_keras(keras.module, keras.serialization_lib)
+    return _verdict
+
+
+def verdict() -> _gate.Verdict:
+    """The gate's verdict for this process's Keras (imports Keras if needed)."""
+    keras = _import_keras()
+    with _shim.lock:
+        return _verdict_for(keras)
+
+
+def _install_if_wanted(keras: _Keras, force: bool) -> bool:
+    """Patch if the verdict (or ``force``) allows; hold the lock."""
+    global _last_event
+    if _shim.installed_on() is not None:
+        return True
+    seen = _verdict_for(keras)
+    if not (seen.affected or (force and seen.patchable)):
+        log.info("keras-rescaling-patch inactive: %s", seen.reason)
+        return False
+    _shim.install(keras.module.layers.Rescaling)  # type: ignore[union-attr]
+    _last_event = "forced" if force and not seen.affected else "applied"
+    log.info("keras-rescaling-patch active: %s", seen.reason)
+    return True
+
+
+def on_keras_imported() -> None:
+    """The import-time callback: Keras has just been imported (or already was).
+
+    Runs in the importing thread, inside Keras's import: it imports nothing.
+    """
+    with _shim.lock:
+        if _last_event == "removed":
+            return  # remove() was called while the import ran
+        keras = _imported_keras()
+        if _activation.mode == _activation.INVALID:
+            if _activation.origin == "import":
+                warnings.warn(
+                    f"{_activation.mode_problem}; the shim was not applied.",
+                    KerasRescalingPatchWarning,
+                    stacklevel=2,
+                )
+            return
+        force = _activation.mode == "force"
+        if _install_if_wanted(keras, force) or _activation.origin != "import":
+            return
+        seen = _verdict_for(keras)
+        if seen.fixed:
+            warnings.warn(seen.reason, NotNeededWarning, stacklevel=2)
+
+
+def _settle_pending(keras: _Keras) -> None:
+    """Keras is imported but the hook did not see it: do what it would have.
+
+    (Keras imported by a route that bypasses ``sys.meta_path``, or before a
+    finder inserted ahead of ours.) Hold the lock.
+    """
+    if keras.module is not None and _activation.waiting():
+        _activation.cancel_pending()
+        on_keras_imported()
 
 
 def apply(force: bool = False) -> bool:
@@ -55,24 +152,18 @@ def apply(force: bool = False) -> bool:
     never Keras 2 or a ``Rescaling`` this package does not recognise.
     Returns whether the shim is active afterwards.
     """
-    global _last_event
+    keras = _import_keras()
     with _shim.lock:
-        if _shim.installed_on() is not None:
-            return True
-        seen = verdict()
-        if not (seen.affected or (force and seen.patchable)):
-            log.info("keras-rescaling-patch inactive: %s", seen.reason)
-            return False
-        import keras
-
-        _shim.install(keras.layers.Rescaling)
-        _last_event = "forced" if force and not seen.affected else "applied"
-        log.info("keras-rescaling-patch active: %s", status().reason)
-        return True
+        if keras.module is not None:
+            _activation.cancel_pending()  # this call decides instead
+        return _install_if_wanted(keras, force)
 
 
 def remove() -> bool:
-    """Restore ``Rescaling`` exactly; return whether anything was removed."""
+    """Restore ``Rescaling`` exactly; return whether anything was removed.
+
+    Also cancels a patch still waiting for Keras's import. Never imports.
+    """
     global _last_event
     with _shim.lock:
         cancelled = _activation.cancel_pending()
@@ -84,18 +175,47 @@ def remove() -> bool:
 
 
 def status() -> Status:
-    """Report the Keras version, whether it is affected and the shim active."""
+    """Report the Keras version, whether it is affected and the shim active.
+
+    Imports Keras if needed, which applies a waiting patch first.
+    """
+    keras = _import_keras()
     with _shim.lock:
-        seen = verdict()
+        _settle_pending(keras)
+        seen = _verdict_for(keras)
         active = _shim.installed_on() is not None
-        if active and _last_event == "forced":
-            reason = f"Shim active because it was forced. {seen.reason}"
-        elif active:
-            reason = f"Shim active: {seen.reason}"
-        elif _last_event == "removed":
-            reason = f"Shim removed by remove(). {seen.reason}"
-        elif _activation.mode == "off":
-            reason = f"Shim not applied ({_activation.ENV_VAR}=off). {seen.reason}"
-        else:
-            reason = seen.reason
-        return Status(seen.keras_version, seen.affected, active, reason)
+        return Status(seen.keras_version, seen.affected, active, _why(seen, active))
+
+
+def _why(seen: _gate.Verdict, active: bool) -> str:
+    """One explanation of the state, with what a person can do about it."""
+    if active and _last_event == "forced":
+        return f"Shim active because it was forced. {seen.reason}"
+    if active:
+        return f"Shim active: {seen.reason}"
+    if _last_event == "removed":
+        return (
+            "Shim removed by remove(); call keras_rescaling_patch.apply() to "
+            f"patch again. {seen.reason}"
+        )
+    if not seen.affected:
+        return seen.reason
+    if _activation.mode == "off":
+        return (
+            f"Shim not applied: {_activation.ENV_VAR}=off. Unset it, or call "
+            f"keras_rescaling_patch.apply(). {seen.reason}"
+        )
+    if _activation.mode == _activation.INVALID:
+        return (
+            f"Shim not applied: {_activation.mode_problem}. Fix the variable, "
+            f"or call keras_rescaling_patch.apply(). {seen.reason}"
+        )
+    if _activation.failure is not None:
+        return (
+            "Shim not applied: applying it when Keras was imported failed "
+            f"({_activation.failure}); please report this. {seen.reason}"
+        )
+    return (
+        "Shim not applied in this process; call keras_rescaling_patch.apply(). "
+        f"{seen.reason}"
+    )

@@ -51,6 +51,11 @@ class Verdict:
     patchable: bool
     reason: str
 
+    @property
+    def fixed(self) -> bool:
+        """A Keras 3 that already has the fix: the shim is not needed."""
+        return self.patchable and not self.affected
+
 
 def looks_like_known_rescaling(cls: object) -> str | None:
     """Return why ``cls`` is not the ``Rescaling`` we patch, or ``None``."""
@@ -96,8 +101,14 @@ def decide(
     keras_version: str | None,
     rescaling: object,
     run_probe: Callable[[type], Probe] = probe,
+    *,
+    has_serializer: bool = True,
 ) -> Verdict:
-    """Decide from a Keras version string and its ``Rescaling`` class."""
+    """Decide from a Keras version string and its ``Rescaling`` class.
+
+    ``has_serializer``: Keras's ``serialization_lib`` offers the two
+    functions the shim calls.
+    """
     if keras_version is None:
         return Verdict(None, False, False, "Keras is not installed; nothing to patch.")
     try:
@@ -116,6 +127,14 @@ def decide(
             False,
             f"Keras {keras_version} is Keras 2, which never had the bug; "
             "the shim stays out.",
+        )
+    if not has_serializer:
+        return Verdict(
+            keras_version,
+            False,
+            False,
+            f"Keras {keras_version} has no keras.src.saving.serialization_lib "
+            "with the functions the shim uses; the shim stays out.",
         )
     unknown = looks_like_known_rescaling(rescaling)
     if unknown is not None:
@@ -163,39 +182,62 @@ def decide(
     )
 
 
-def inspect_installed_keras() -> Verdict:
-    """Import Keras (if it is there) and decide for it. Never raises."""
-    try:
-        import keras
-    except Exception as error:  # noqa: BLE001 - a broken Keras is "no Keras"
-        if isinstance(error, ModuleNotFoundError) and error.name == "keras":
-            return decide(None, None)
+def verdict_for_import_error(error: BaseException) -> Verdict:
+    """The verdict when ``import keras`` failed: say what to do about it."""
+    if isinstance(error, ModuleNotFoundError) and error.name == "keras":
+        return decide(None, None)
+    installed = _distribution_version("keras")
+    what = f"Keras {installed} is installed but" if installed else "Keras"
+    missing = error.name if isinstance(error, ModuleNotFoundError) else None
+    if missing in BACKEND_MODULES:
         return Verdict(
-            None,
+            installed,
             False,
             False,
-            f"Keras failed to import ({type(error).__name__}: {error}); "
-            "the shim stays out.",
+            f"{what} cannot be imported: its {missing} backend is not installed "
+            f"(No module named {missing!r}). Install a backend (for example "
+            "`pip install tensorflow-cpu`, or `jax[cpu]`, or `torch`) or set "
+            "KERAS_BACKEND to one that is installed; the shim applies when "
+            "Keras imports.",
         )
+    return Verdict(
+        installed,
+        False,
+        False,
+        f"{what} failed to import ({type(error).__name__}: {error}); the shim "
+        "applies when Keras imports.",
+    )
+
+
+# What the import of each Keras backend is called, for a readable verdict.
+BACKEND_MODULES = frozenset({"tensorflow", "jax", "jaxlib", "torch"})
+
+
+def _distribution_version(name: str) -> str | None:
+    import importlib.metadata  # only on this rare path: it costs 25 ms
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def inspect_keras(keras: object, serialization_lib: object | None) -> Verdict:
+    """Decide for an imported Keras module. Never raises, never imports.
+
+    ``serialization_lib`` is ``keras.src.saving.serialization_lib`` when it
+    could be imported: the shim needs its two functions.
+    """
     version = getattr(keras, "__version__", None)
     if not isinstance(version, str):
         return Verdict(
             None, False, False, "keras has no __version__; the shim stays out."
         )
-    try:
-        from keras.src.saving import serialization_lib
-    except ImportError:
-        serialization_lib = None
-    if not all(
+    layers = getattr(keras, "layers", None)
+    has_serializer = all(
         callable(getattr(serialization_lib, name, None))
         for name in ("serialize_keras_object", "deserialize_keras_object")
-    ):
-        return Verdict(
-            version,
-            False,
-            False,
-            f"Keras {version} has no keras.src.saving.serialization_lib with "
-            "the functions the shim uses; the shim stays out.",
-        )
-    layers = getattr(keras, "layers", None)
-    return decide(version, getattr(layers, "Rescaling", None))
+    )
+    return decide(
+        version, getattr(layers, "Rescaling", None), has_serializer=has_serializer
+    )

@@ -1,9 +1,12 @@
 """Child process of ``keras-rescaling-patch check``: reload a model, compare.
 
 Run as a script (by path) in a fresh interpreter, so that "without the
-shim" really means a process where this package was never imported.
-Prints one JSON object on its last stdout line. Standard library, NumPy
-and Keras only; imports ``keras_rescaling_patch`` only when asked to.
+shim" really means a process where this package was never imported (the
+parent sets ``KERAS_RESCALING_PATCH=off`` so that neither the start-up hook
+nor ``run`` brings it in, and the child reports if it got in anyway).
+With the shim, it loads the model the way users write it: the package
+first, then TensorFlow and ``tf.keras`` when TensorFlow is installed,
+else ``keras``. Prints one JSON object on its last stdout line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -22,35 +26,51 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
+def _load_model_function() -> tuple[str, Any]:
+    """``tf.keras.models.load_model`` where TensorFlow is installed, as users
+    write it on TensorFlow 2.16+; ``keras.models.load_model`` elsewhere."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is not None:
+        import tensorflow as tf
+
+        return "tf.keras", tf.keras.models.load_model
+    import keras
+
+    return "keras", keras.models.load_model
+
+
 def reload_and_compare(
     model_path: str, inputs_path: str, expected_path: str
 ) -> dict[str, object]:
     """Load the model, predict, compare bit for bit with the saved output."""
-    import keras
     import numpy as np
 
     inputs = np.load(inputs_path)
     expected = np.load(expected_path)
+    loader, load_model = _load_model_function()
     try:
-        model = keras.models.load_model(model_path)
+        model = load_model(model_path)
     except Exception as error:  # noqa: BLE001 - reported, not raised
-        return {"stage": "load", "error": _one_line(error)}
+        return {"stage": "load", "loader": loader, "error": _one_line(error)}
     try:
         actual = np.asarray(model.predict(inputs, verbose=0))
     except Exception as error:  # noqa: BLE001 - reported, not raised
-        return {"stage": "predict", "error": _one_line(error)}
+        return {"stage": "predict", "loader": loader, "error": _one_line(error)}
     identical = actual.dtype == expected.dtype and np.array_equal(actual, expected)
-    return {"stage": "done", "identical": bool(identical)}
+    return {"stage": "done", "loader": loader, "identical": bool(identical)}
 
 
 def main(argv: list[str]) -> int:
     with_shim = argv[0] == "--shim"
     result: dict[str, object] = {"with_shim": with_shim}
     if with_shim:
-        import keras_rescaling_patch
-
-        result["shim_active"] = keras_rescaling_patch.status().active
+        pass  # first, as the README says
     result.update(reload_and_compare(*argv[1:4]))
+    shim = sys.modules.get("keras_rescaling_patch")
+    result["shim_imported"] = shim is not None
+    if shim is not None:
+        result["shim_active"] = shim.status().active
     print(json.dumps(result))
     return 0
 

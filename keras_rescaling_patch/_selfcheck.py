@@ -2,9 +2,11 @@
 
 Builds a small model whose ``Rescaling`` has array ``scale`` and
 ``offset``, saves it as ``.keras``, then reloads it in two fresh
-interpreters: one that never imports this package (does the bug reproduce
-in this environment?) and one that imports it first (the model must load
-and predict bit-identically). Both children run at the same time.
+interpreters: one that never imports this package, even with the start-up
+hook installed or under ``run`` (does the bug reproduce in this
+environment?), and one that imports it first and loads the model as users
+write it (it must load and predict bit-identically). Both children run at
+the same time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ class Reload:
     loaded: bool
     identical: bool
     error: str | None
+    loader: str | None = None  # "tf.keras" or "keras": how the child loaded
 
     @property
     def works(self) -> bool:
@@ -99,13 +103,14 @@ def build_sample(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-def _child_environment() -> dict[str, str]:
+def _child_environment(with_shim: bool) -> dict[str, str]:
+    """The stock child gets ``off``, which the start-up hook and ``run`` obey."""
     env = dict(os.environ)
     package_parent = str(Path(keras_rescaling_patch.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (package_parent, env.get("PYTHONPATH", "")) if part
     )
-    env["KERAS_RESCALING_PATCH"] = "auto"
+    env["KERAS_RESCALING_PATCH"] = "auto" if with_shim else "off"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -122,19 +127,31 @@ def _parse(with_shim: bool, process: subprocess.Popen[str]) -> Reload:
     except (IndexError, ValueError):
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         return Reload(with_shim, False, False, f"the child process crashed: {last}")
+    error = report.get("error")
+    if not with_shim and report.get("shim_imported"):
+        error = "keras_rescaling_patch was imported although it was turned off"
     return Reload(
         with_shim,
         loaded=report.get("stage") != "load",
         identical=bool(report.get("identical")),
-        error=report.get("error"),
+        error=error,
+        loader=report.get("loader"),
     )
 
 
-def run_check() -> CheckResult:
-    """Build, save, and reload the sample without and with the shim."""
+def run_check(step: Callable[[str], None] = lambda text: None) -> CheckResult:
+    """Build, save, and reload the sample without and with the shim.
+
+    ``step`` is told, in words, what is about to happen (the command line
+    prints it: the whole check takes about a minute).
+    """
     with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
+        step("saving a small model whose Rescaling has array scale and offset")
         model, inputs, expected = build_sample(Path(folder))
-        env = _child_environment()
+        step(
+            "reloading it in two fresh interpreters, at the same time: one "
+            "stock, one that imports keras_rescaling_patch first"
+        )
         children = {}
         for with_shim in (False, True):
             # Each child gets its own copy: Keras 3.4 unpacks the weights
@@ -152,7 +169,7 @@ def run_check() -> CheckResult:
                     str(inputs),
                     str(expected),
                 ],
-                env=env,
+                env=_child_environment(with_shim),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,

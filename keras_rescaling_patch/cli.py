@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,17 @@ def command_check(arguments: argparse.Namespace) -> int:
         print(f"check: cannot run: {report['reason']}", file=sys.stderr)
         return 1
     print(
-        f"Checking Keras {report['keras_version']} "
-        f"({report['keras_backend']} backend) with a model whose Rescaling "
-        "has array scale and offset..."
+        f"Checking Keras {report['keras_version']} ({report['keras_backend']} "
+        "backend); this takes about a minute.",
+        flush=True,
     )
-    result = _selfcheck.run_check()
-    print(f"  reloaded without the shim: {result.without_shim.describe()}")
-    print(f"  reloaded with the shim:    {result.with_shim.describe()}")
+    steps = iter(range(1, 3))
+    result = _selfcheck.run_check(
+        lambda text: print(f"  [{next(steps)}/2] {text}...", flush=True)
+    )
+    for label, reload in (("without", result.without_shim), ("with", result.with_shim)):
+        how = f" ({reload.loader})" if reload.loader else ""
+        print(f"  reloaded {label} the shim{how}: {reload.describe()}")
     print(result.verdict())
     return 0 if result.ok else 1
 
@@ -124,16 +129,35 @@ def command_startup_hook(arguments: argparse.Namespace) -> int:
     installing = arguments.command == "install-startup-hook"
     action = _startup_hook.install if installing else _startup_hook.uninstall
     try:
-        path, changed = action(user=arguments.user)
+        change = action(user=arguments.user)
     except _startup_hook.HookError as error:
         print(f"{arguments.command}: {error}", file=sys.stderr)
         return 2
     if installing:
-        state = "installed" if changed else "already installed"
+        state = "installed" if change.changed else "already installed"
     else:
-        state = "removed" if changed else "was not installed"
-    print(f"start-up hook {state}: {path}")
+        state = "removed" if change.changed else "was not installed"
+    print(f"start-up hook {state}: {change.path}")
+    if installing and change.record is None:
+        print(
+            "  note: no installer RECORD could list it, so `pip uninstall "
+            "keras-rescaling-patch` will not remove it; run "
+            "`keras-rescaling-patch uninstall-startup-hook` first"
+        )
     return 0
+
+
+def command_run(arguments: argparse.Namespace) -> int:
+    """Run COMMAND with the shim in every Python process it starts."""
+    from keras_rescaling_patch import _run
+
+    command = list(arguments.command_line)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        print("run: give a command to run, e.g. run -- python app.py", file=sys.stderr)
+        return 2
+    return _run.run(command)
 
 
 def command_scan(arguments: argparse.Namespace) -> int:
@@ -358,6 +382,24 @@ def build_parser() -> argparse.ArgumentParser:
         "cut right after may lose it)",
     )
     repair.set_defaults(handler=command_repair)
+    run = commands.add_parser(
+        "run",
+        help="run a command with the shim in every Python process it starts",
+        description=(
+            "Run COMMAND with keras_rescaling_patch active in every Python "
+            "process it starts (children and spawned workers included), "
+            "without writing anything into site-packages: a small "
+            "sitecustomize goes first on PYTHONPATH and chains to your own. "
+            "Exits with COMMAND's exit code (127: not found, 126: cannot run)."
+        ),
+    )
+    run.add_argument(
+        "command_line",
+        metavar="-- COMMAND [ARGS...]",
+        nargs=argparse.REMAINDER,
+        help="the command, after --",
+    )
+    run.set_defaults(handler=command_run)
     for name, verb in (
         ("install-startup-hook", "install"),
         ("uninstall-startup-hook", "remove"),
@@ -374,7 +416,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# These act on the shim's setting; the file tools and the hook commands work
+# whatever KERAS_RESCALING_PATCH says.
+NEEDS_A_VALID_SETTING = frozenset({"status", "check", "run"})
+
+
 def main(argv: list[str] | None = None) -> int:
+    from keras_rescaling_patch import _activation
+
     arguments = build_parser().parse_args(argv)
+    # TensorFlow's start-up chatter would bury status and check; a user's
+    # own setting wins, and children of `run` inherit the user's, untouched.
+    if arguments.command in ("status", "check"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if (
+        arguments.command in NEEDS_A_VALID_SETTING
+        and _activation.mode == _activation.INVALID
+    ):
+        print(f"{arguments.command}: {_activation.mode_problem}", file=sys.stderr)
+        return 2
     handler = arguments.handler
     return int(handler(arguments))

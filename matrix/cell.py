@@ -11,6 +11,10 @@ JSON result. Three steps:
    affected release, and on stock Keras (shim inactive) on a fixed one;
    with it, files saved here, repaired by ``repair`` and loaded here with
    the shim removed.
+4. On the TensorFlow backend, the order users write: a file saved by stock
+   Keras is loaded by a fresh interpreter that runs ``import
+   keras_rescaling_patch``, then ``import tensorflow as tf``, then
+   ``tf.keras.models.load_model``; outputs must be bit-identical.
 
 Usage: python matrix/cell.py KERAS_VERSION BACKEND OUT.json
 """
@@ -59,6 +63,47 @@ s = keras_rescaling_patch.status()
 report["gate"] = {"affected": s.affected, "active": s.active, "reason": s.reason}
 print(json.dumps(report))
 """
+
+
+SAVE_STOCK = """
+import sys
+import numpy as np
+import keras
+assert "keras_rescaling_patch" not in sys.modules
+folder = sys.argv[1]
+inputs = keras.Input(shape=(3,))
+layer = keras.layers.Rescaling(np.array([0.5, 2.0, 4.0]), np.array([1.0, 0.0, -1.5]))
+model = keras.Model(inputs, layer(inputs))
+batch = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+np.save(folder + "/inputs.npy", batch)
+np.save(folder + "/expected.npy", keras.ops.convert_to_numpy(model(batch)))
+model.save(folder + "/stock.keras")
+"""
+
+TF_KERAS_ORDER = """
+import keras_rescaling_patch
+import sys
+import numpy as np
+import tensorflow as tf
+folder = sys.argv[1]
+inputs, expected = np.load(folder + "/inputs.npy"), np.load(folder + "/expected.npy")
+actual = np.asarray(tf.keras.models.load_model(folder + "/stock.keras")(inputs))
+same = actual.dtype == expected.dtype and actual.tobytes() == expected.tobytes()
+print("identical" if same else "different")
+"""
+
+
+def tf_keras_order(env: dict[str, str], folder: Path) -> str:
+    """Save with stock Keras, load in the users' order; "identical" or why not."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stock_env = {**env, "KERAS_RESCALING_PATCH": "off"}
+    saved = run([sys.executable, "-c", SAVE_STOCK, str(folder)], stock_env)
+    if saved.returncode != 0:
+        return f"saving failed: {last_line(saved.stderr)}"
+    loaded = run([sys.executable, "-c", TF_KERAS_ORDER, str(folder)], env)
+    if loaded.returncode != 0:
+        return f"failed: {last_line(loaded.stderr)}"
+    return last_line(loaded.stdout)
 
 
 def is_affected_release(version: str) -> bool:
@@ -150,7 +195,13 @@ def _run_suite(
             "tests": counts,
             "detail": last_line(tests.stdout + tests.stderr),
         }
-    return {"status": "pass" if affected else "not affected", "tests": counts}
+    result: dict[str, object] = {"tests": counts}
+    if backend == "tensorflow":
+        order = tf_keras_order(env, out.with_suffix(".tf-keras"))
+        result["tf_keras_order"] = order
+        if order != "identical":
+            return {**result, "status": "fail", "detail": f"tf.keras order: {order}"}
+    return {**result, "status": "pass" if affected else "not affected"}
 
 
 if __name__ == "__main__":

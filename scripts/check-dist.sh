@@ -9,16 +9,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$PYTHON" -m build --outdir "$work/dist" . >"$work/build.log" 2>&1 || {
     cat "$work/build.log"; exit 1; }
-grep -v '^-e\|^build==\|^mypy==\|^pytest==\|^ruff==' requirements/test.txt >"$work/runtime.txt"
 for artifact in "$work"/dist/*.whl "$work"/dist/*.tar.gz; do
     venv="$work/venv-$(basename "$artifact")"
     "$UV" venv --quiet --python "$PYTHON" "$venv"
-    "$UV" pip install --quiet --python "$venv/bin/python" -r "$work/runtime.txt" "$artifact"
+    "$UV" pip install --quiet --python "$venv/bin/python" -r requirements/runtime.txt "$artifact"
     (cd "$work" && "$venv/bin/python" -c '
 import keras_rescaling_patch, pathlib, sys
 assert "site-packages" in keras_rescaling_patch.__file__, keras_rescaling_patch.__file__
 assert (pathlib.Path(keras_rescaling_patch.__file__).parent / "py.typed").exists()
 assert keras_rescaling_patch.status().active, keras_rescaling_patch.status()
+launcher = pathlib.Path(keras_rescaling_patch.__file__).parent / "_launcher" / "sitecustomize.py"
+assert launcher.is_file(), launcher
 ')
     shipped=$(cd "$work" && "$venv/bin/python" -c '
 import keras_rescaling_patch._vendor as v

@@ -8,14 +8,19 @@ every test of the fix must be able to fail on stock affected Keras.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # after quieting TensorFlow's start-up log
+import numpy as np
 import pytest
 
 import keras_rescaling_patch
+from tests.subprocesses import WITHOUT_SHIM
 
 EXPECT_FIXED = "KRP_EXPECT_FIXED_KERAS"
 
@@ -32,7 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     status = keras_rescaling_patch.status()
     if config.getoption("--without-shim"):
         keras_rescaling_patch.remove()
-        config.option.markexpr = "fix"
+        os.environ[WITHOUT_SHIM] = "1"  # and off in every child
+        markers = config.option.markexpr
+        config.option.markexpr = f"fix and ({markers})" if markers else "fix"
     elif status.active:
         pass
     elif os.environ.get(EXPECT_FIXED) == "1" and not status.affected:
@@ -80,3 +87,60 @@ def channels_first() -> Iterator[None]:
     keras.config.set_image_data_format("channels_first")
     yield
     keras.config.set_image_data_format(previous)
+
+
+@dataclass(frozen=True)
+class AffectedModel:
+    """A ``.keras`` file stock Keras 3.0-3.4 cannot run, with its input and output.
+
+    Saved by stock Keras (shim removed); ``expected`` is the in-memory
+    model's output for ``inputs``, which a reload must match bit for bit.
+    """
+
+    path: Path
+    inputs: np.ndarray
+    expected: np.ndarray
+    inputs_path: Path
+    expected_path: Path
+
+    def copy_to(self, folder: Path) -> Path:
+        """A private copy: Keras 3.4 unpacks weights beside the file it loads,
+        so concurrent loads of one file in one folder race."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(self.path, folder / self.path.name))
+
+
+def save_affected_model(folder: Path) -> AffectedModel:
+    """Build and save a model whose Rescaling holds array scale and offset."""
+    was_active = keras_rescaling_patch.status().active
+    keras_rescaling_patch.remove()
+    try:
+        rng = np.random.default_rng(20072)
+        inputs = keras.Input(shape=(4,))
+        rescaled = keras.layers.Rescaling(
+            scale=rng.random(4), offset=rng.normal(size=4), name="rescale"
+        )(inputs)
+        dense = keras.layers.Dense(2, name="dense")
+        model = keras.Model(inputs, dense(rescaled), name="affected")
+        dense.set_weights(
+            [rng.normal(size=(4, 2)).astype("float32"), np.zeros(2, "float32")]
+        )
+        batch = rng.normal(size=(3, 4)).astype("float32")
+        expected = keras.ops.convert_to_numpy(model(batch, training=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "affected.keras"
+        model.save(path)
+    finally:
+        if was_active:
+            keras_rescaling_patch.apply()
+    np.save(folder / "inputs.npy", batch)
+    np.save(folder / "expected.npy", expected)
+    return AffectedModel(
+        path, batch, expected, folder / "inputs.npy", folder / "expected.npy"
+    )
+
+
+@pytest.fixture(scope="session")
+def affected_model(tmp_path_factory: pytest.TempPathFactory) -> AffectedModel:
+    """The one affected model of the suite (session-wide; copy before loading)."""
+    return save_affected_model(tmp_path_factory.mktemp("affected"))

@@ -35,9 +35,17 @@ def imported_top_level_names(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+# The `check` child loads the model the way users write it: through tf.keras
+# where TensorFlow is installed (it asks importlib first).
+OPTIONAL = {"_reload_probe.py": {"tensorflow"}}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
 def test_module_imports_only_what_every_affected_keras_brings(module: Path) -> None:
-    assert imported_top_level_names(module) <= ALLOWED
+    allowed = ALLOWED | OPTIONAL.get(module.name, set())
+    assert imported_top_level_names(module) <= allowed
 
 
 VERSIONS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.subprocesses import run_python
+from tests.subprocesses import environment, run_python
 
 STATE = """
 import json, keras
@@ -17,7 +17,7 @@ print(json.dumps({"active": s.active, "affected": s.affected, "reason": s.reason
 
 
 def state(mode: str) -> dict[str, object]:
-    completed = run_python(STATE, env={"KERAS_RESCALING_PATCH": mode})
+    completed = run_python(STATE, env=environment(KERAS_RESCALING_PATCH=mode))
     assert completed.returncode == 0, completed.stderr[-2000:]
     return dict(json.loads(completed.stdout.splitlines()[-1]))
 
@@ -46,16 +46,30 @@ def test_force_applies_and_is_case_insensitive() -> None:
     assert (report["active"], report["untouched"]) == (True, False)
 
 
-def test_unknown_value_is_a_clear_error() -> None:
-    completed = run_python(
-        "import keras_rescaling_patch", env={"KERAS_RESCALING_PATCH": "bogus"}
+UNKNOWN = """
+import json, warnings
+import keras_rescaling_patch as krp
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import keras
+s = krp.status()
+print(json.dumps({"active": s.active, "reason": s.reason,
+                  "warnings": [(w.category.__name__, str(w.message)) for w in caught]}))
+"""
+
+
+def test_unknown_value_warns_once_when_keras_arrives_and_stays_off() -> None:
+    completed = run_python(UNKNOWN, env=environment(KERAS_RESCALING_PATCH="bogus"))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.splitlines()[-1])
+    problem = (
+        "KERAS_RESCALING_PATCH='bogus' is not understood; use one of: auto, off, force"
     )
-    assert completed.returncode != 0
-    last_line = completed.stderr.strip().splitlines()[-1]
-    assert last_line == (
-        "ValueError: KERAS_RESCALING_PATCH='bogus' is not understood; "
-        "use one of: auto, off, force"
-    )
+    assert report["warnings"] == [
+        ["KerasRescalingPatchWarning", f"{problem}; the shim was not applied."]
+    ]
+    assert report["active"] is False
+    assert f"Shim not applied: {problem}. Fix the variable" in report["reason"]
 
 
 def test_no_keras_means_inactive_without_error() -> None:

@@ -13,7 +13,7 @@ import pytest
 import keras_rescaling_patch
 from keras_rescaling_patch import _gate
 from keras_rescaling_patch._gate import Probe, decide
-from tests.subprocesses import run_python
+from tests.subprocesses import environment, run_python
 
 
 class KnownShape:
@@ -127,7 +127,7 @@ needs_reference = pytest.mark.skipif(
 )
 
 REPORT_SNIPPET = """
-import json, logging, sys
+import json, logging, sys, warnings
 logging.basicConfig(
     level=logging.INFO, stream=sys.stdout, format="LOG %(name)s %(message)s"
 )
@@ -135,11 +135,14 @@ import keras
 own = keras.layers.Rescaling.__dict__
 names = ("__init__", "get_config", "from_config")
 stock = {n: own.get(n) for n in names}
-import keras_rescaling_patch as krp
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import keras_rescaling_patch as krp
 touched = [n for n, v in stock.items() if own.get(n) is not v]
 s = krp.status()
 report = {"version": s.keras_version, "affected": s.affected, "active": s.active}
 report.update(reason=s.reason, touched=touched, removed=krp.remove())
+report["warnings"] = [w.category.__name__ for w in caught]
 report["restored"] = all(own.get(n) is v for n, v in stock.items())
 print(json.dumps(report))
 """
@@ -161,16 +164,20 @@ def test_real_keras_3_5_0_is_left_alone() -> None:
     assert "can be removed" in report["reason"]
     log_lines = [line for line in lines if line.startswith("LOG keras_rescaling_patch")]
     assert len(log_lines) == 1 and "can be removed" in log_lines[0]
+    assert report["warnings"] == ["NotNeededWarning"]
 
 
 @needs_reference
 def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly() -> None:
     assert REFERENCE is not None
     completed = run_python(
-        REPORT_SNIPPET, python=REFERENCE, env={"KERAS_RESCALING_PATCH": "force"}
+        REPORT_SNIPPET,
+        python=REFERENCE,
+        env=environment(KERAS_RESCALING_PATCH="force"),
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     report = json.loads(completed.stdout.splitlines()[-1])
     assert (report["affected"], report["active"]) == (False, True)
     assert report["reason"].startswith("Shim active because it was forced")
+    assert report["warnings"] == []
     assert report["removed"] and report["restored"]

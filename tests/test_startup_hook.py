@@ -1,144 +1,213 @@
-"""The start-up hook, in a throwaway venv (it writes into site-packages)."""
+"""The start-up hook, in throwaway venvs (it writes into site-packages)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-import keras
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-RUNTIME = ("keras==", "tensorflow-cpu==", "numpy")
+from tests.conftest import AffectedModel
+from tests.subprocesses import environment, make_venv
 
+pytestmark = pytest.mark.slow
 
-def _uv() -> str:
-    beside = Path(sys.executable).with_name("uv")
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    assert found, "uv is needed to build the throwaway venv (make test installs it)"
-    return found
+HOOK = "keras_rescaling_patch_startup.pth"
+SPAWN_LOAD = Path(__file__).with_name("spawn_load.py")
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the pinned runtime stack and this package (not editable)."""
-    folder = tmp_path_factory.mktemp("hook") / "venv"
-    pins = [
-        line.strip()
-        for line in (ROOT / "requirements/test.txt").read_text().splitlines()
-        if line.startswith(RUNTIME)
-    ]
-    subprocess.run(
-        [_uv(), "venv", "--quiet", "--python", sys.executable, str(folder)], check=True
-    )
-    python = str(folder / "bin/python")
-    install = [_uv(), "pip", "install", "--quiet", "--python", python, *pins, str(ROOT)]
-    subprocess.run(install, check=True)
-    return folder
+    return make_venv(tmp_path_factory.mktemp("hook") / "venv")
 
 
-def run(venv: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTHON", "KERAS_RESCALING"))
-    }
-    environment.update(TF_CPP_MIN_LOG_LEVEL="3", **env)
+def run(venv_bin: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(venv / "bin" / args[0]), *args[1:]],
-        cwd=ROOT / "tests",
-        env=environment,
+        [str(venv_bin / args[0]), *args[1:]],
+        cwd=venv_bin,
+        env=environment(source_tree=False, **env),
         capture_output=True,
         text=True,
         timeout=300,
     )
 
 
-@pytest.fixture(scope="module")
-def affected_model(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, list[list[float]], list[list[float]]]:
-    inputs = keras.Input(shape=(3,))
-    rescaling = keras.layers.Rescaling(
-        np.array([0.5, 2.0, 8.0]), np.array([1.0, 0.0, -1.0])
-    )
-    model = keras.Model(inputs, rescaling(inputs))
-    path = tmp_path_factory.mktemp("model") / "affected.keras"
-    model.save(path)
-    batch = [[1.0, 2.0, 3.0], [0.25, -1.5, 4.0]]
-    expected = keras.ops.convert_to_numpy(model(np.asarray(batch, "float32"))).tolist()
-    return path, batch, expected
+def site_packages(venv_bin: Path) -> Path:
+    [folder] = venv_bin.parent.glob("lib/python*/site-packages")
+    return folder
+
+
+@pytest.fixture
+def hook_installed(venv_bin: Path) -> Iterator[Path]:
+    installed = run(venv_bin, "keras-rescaling-patch", "install-startup-hook")
+    assert installed.returncode == 0, installed.stderr
+    yield site_packages(venv_bin) / HOOK
+    run(venv_bin, "keras-rescaling-patch", "uninstall-startup-hook")
 
 
 def spawn_load(
-    venv: Path, model: tuple[Path, list[list[float]], list[list[float]]], **env: str
+    venv_bin: Path, affected: AffectedModel, folder: Path, **env: str
 ) -> dict[str, object]:
-    path, batch, _ = model
-    completed = run(
-        venv, "python", "spawn_load.py", str(path), json.dumps(batch), **env
-    )
+    model = affected.copy_to(folder)
+    batch = json.dumps(affected.inputs.tolist())
+    completed = run(venv_bin, "python", str(SPAWN_LOAD), str(model), batch, **env)
     assert completed.returncode == 0, completed.stderr[-2000:]
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
-def test_spawned_workers_are_covered_only_while_the_hook_is_installed(
-    venv: Path, affected_model: tuple[Path, list[list[float]], list[list[float]]]
+@pytest.mark.fix
+def test_spawned_workers_are_covered_while_the_hook_is_installed(
+    venv_bin: Path, affected_model: AffectedModel, tmp_path: Path
 ) -> None:
-    expected = affected_model[2]
-    assert spawn_load(venv, affected_model)["ok"] is False  # stock 3.4.1: the bug
-
-    installed = run(venv, "keras-rescaling-patch", "install-startup-hook")
+    expected = affected_model.expected.tolist()
+    installed = run(venv_bin, "keras-rescaling-patch", "install-startup-hook")
     assert installed.returncode == 0 and "start-up hook installed:" in installed.stdout
-    again = run(venv, "keras-rescaling-patch", "install-startup-hook")
-    assert again.returncode == 0 and "already installed" in again.stdout
-    assert (
-        len(
-            list(
-                venv.glob("lib/python*/site-packages/keras_rescaling_patch_startup.pth")
-            )
-        )
-        == 1
-    )
-
-    assert spawn_load(venv, affected_model) == {"ok": True, "output": expected}
-    assert spawn_load(venv, affected_model, KERAS_RESCALING_PATCH="off")["ok"] is False
-
-    status = run(venv, "keras-rescaling-patch", "status", "--json")
-    hooks = json.loads(status.stdout)["startup_hooks"]
-    assert [Path(hook).name for hook in hooks] == ["keras_rescaling_patch_startup.pth"]
-
-    removed = run(venv, "keras-rescaling-patch", "uninstall-startup-hook")
-    assert removed.returncode == 0 and "start-up hook removed:" in removed.stdout
-    assert spawn_load(venv, affected_model)["ok"] is False
-    assert (
-        "was not installed"
-        in run(venv, "keras-rescaling-patch", "uninstall-startup-hook").stdout
-    )
-
-
-def test_hook_imports_nothing_heavy_and_never_breaks_start_up(venv: Path) -> None:
-    assert run(venv, "keras-rescaling-patch", "install-startup-hook").returncode == 0
     try:
-        check = (
-            "import sys; assert 'keras_rescaling_patch' in sys.modules; "
-            + "; ".join(
-                f"assert {name!r} not in sys.modules"
-                for name in ("keras", "numpy", "tensorflow")
-            )
-        )
-        plain = run(venv, "python", "-c", check)
-        assert plain.returncode == 0, plain.stderr
-        broken = run(
-            venv, "python", "-c", "print('alive')", KERAS_RESCALING_PATCH="bogus"
-        )
-        assert (broken.returncode, broken.stdout, broken.stderr) == (0, "alive\n", "")
-        probe = "import sys; print('keras_rescaling_patch' in sys.modules)"
-        off = run(venv, "python", "-c", probe, KERAS_RESCALING_PATCH="off")
-        assert off.stdout == "False\n"
+        again = run(venv_bin, "keras-rescaling-patch", "install-startup-hook")
+        assert again.returncode == 0 and "already installed" in again.stdout
+        assert [p.name for p in site_packages(venv_bin).glob("*.pth")].count(HOOK) == 1
+        status = run(venv_bin, "keras-rescaling-patch", "status", "--json")
+        hooks = json.loads(status.stdout)["startup_hooks"]
+        assert [Path(hook).name for hook in hooks] == [HOOK]
+        # Under --without-shim the hook is installed but switched off.
+        assert spawn_load(venv_bin, affected_model, tmp_path / "on") == {
+            "ok": True,
+            "output": expected,
+        }
     finally:
-        run(venv, "keras-rescaling-patch", "uninstall-startup-hook")
+        removed = run(venv_bin, "keras-rescaling-patch", "uninstall-startup-hook")
+    assert removed.returncode == 0 and "start-up hook removed:" in removed.stdout
+    assert not (site_packages(venv_bin) / HOOK).exists()
+
+
+def test_without_the_hook_or_with_it_off_workers_are_stock(
+    venv_bin: Path, affected_model: AffectedModel, tmp_path: Path
+) -> None:
+    """The control: the same worker fails on stock Keras 3.4.1."""
+    assert spawn_load(venv_bin, affected_model, tmp_path / "none")["ok"] is False
+    assert (
+        run(venv_bin, "keras-rescaling-patch", "install-startup-hook").returncode == 0
+    )
+    try:
+        off = spawn_load(
+            venv_bin, affected_model, tmp_path / "off", KERAS_RESCALING_PATCH="off"
+        )
+        assert off["ok"] is False
+    finally:
+        run(venv_bin, "keras-rescaling-patch", "uninstall-startup-hook")
+    gone = run(venv_bin, "keras-rescaling-patch", "uninstall-startup-hook")
+    assert "was not installed" in gone.stdout
+
+
+def test_hook_imports_nothing_heavy_and_never_breaks_start_up(
+    venv_bin: Path, hook_installed: Path
+) -> None:
+    check = "import sys; assert 'keras_rescaling_patch' in sys.modules; " + "; ".join(
+        f"assert {name!r} not in sys.modules"
+        for name in ("keras", "numpy", "tensorflow")
+    )
+    plain = run(venv_bin, "python", "-c", check)
+    assert plain.returncode == 0, plain.stderr
+    probe = "import sys; print('keras_rescaling_patch' in sys.modules)"
+    off = run(venv_bin, "python", "-c", probe, KERAS_RESCALING_PATCH="off")
+    assert off.stdout == "False\n"
+
+
+def test_a_mistyped_setting_is_said_in_one_line_and_start_up_goes_on(
+    venv_bin: Path, hook_installed: Path
+) -> None:
+    typo = run(venv_bin, "python", "-c", "print('alive')", KERAS_RESCALING_PATCH="of")
+    assert (typo.returncode, typo.stdout) == (0, "alive\n")
+    assert typo.stderr == (
+        "keras-rescaling-patch: KERAS_RESCALING_PATCH='of' is not understood; "
+        "use one of: auto, off, force; the shim stays off in this process.\n"
+    )
+
+
+def test_on_a_fixed_keras_the_hook_is_silent_and_status_says_why(
+    tmp_path: Path,
+) -> None:
+    """The "not needed" warning is for code that imports the package itself."""
+    fixed = make_venv(tmp_path / "venv", keras="3.5.0")
+    assert run(fixed, "keras-rescaling-patch", "install-startup-hook").returncode == 0
+    code = (
+        "import warnings; warnings.simplefilter('always')\n"
+        "import keras, keras_rescaling_patch as krp; print(krp.status().reason)"
+    )
+    quiet = run(fixed, "python", "-c", code)
+    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr
+    assert "already contains the fix" in quiet.stdout
+    loud = run(fixed, "python", "-W", "always", "-c", "import keras_rescaling_patch")
+    assert "Warning" not in loud.stderr  # the hook imported it: still silent
+    run(fixed, "keras-rescaling-patch", "uninstall-startup-hook")
+    user = run(fixed, "python", "-c", "import keras, keras_rescaling_patch")
+    assert "NotNeededWarning: Keras 3.5.0 already contains the fix" in user.stderr
+
+
+def test_a_file_of_that_name_that_is_not_ours_is_refused_both_ways(
+    venv_bin: Path,
+) -> None:
+    foreign = site_packages(venv_bin) / HOOK
+    foreign.write_bytes(b"# somebody else's start-up file\n")
+    try:
+        for command in ("install-startup-hook", "uninstall-startup-hook"):
+            refused = run(venv_bin, "keras-rescaling-patch", command)
+            assert refused.returncode == 2 and refused.stdout == ""
+            assert "was not written by keras-rescaling-patch; left alone" in (
+                refused.stderr
+            )
+            assert len(refused.stderr.splitlines()) == 1
+            assert foreign.read_bytes() == b"# somebody else's start-up file\n"
+        status = run(venv_bin, "keras-rescaling-patch", "status", "--json")
+        assert (
+            status.returncode == 0 and json.loads(status.stdout)["startup_hooks"] == []
+        )
+    finally:
+        foreign.unlink()
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_uninstalling_the_package_removes_the_hook(
+    installer: str, tmp_path: Path
+) -> None:
+    bin_folder = make_venv(tmp_path / "venv", runtime=False, with_pip=True)
+    installed = run(bin_folder, "keras-rescaling-patch", "install-startup-hook")
+    assert installed.returncode == 0, installed.stderr
+    assert "note:" not in installed.stdout
+    site = site_packages(bin_folder)
+    assert (site / HOOK).is_file()
+    if installer == "pip":
+        command = [str(bin_folder / "python"), "-m", "pip", "uninstall", "-y"]
+    else:
+        from tests.subprocesses import uv
+
+        command = [uv(), "pip", "uninstall", "--python", str(bin_folder / "python")]
+    removed = subprocess.run(
+        [*command, "keras-rescaling-patch"],
+        env=environment(source_tree=False),
+        capture_output=True,
+        text=True,
+    )
+    assert removed.returncode == 0, removed.stderr
+    left = sorted(p.name for p in site.iterdir() if "keras_rescaling_patch" in p.name)
+    assert left == []
+
+
+def test_check_keeps_its_stock_child_stock_with_the_hook_installed(
+    venv_bin: Path, hook_installed: Path
+) -> None:
+    checked = run(venv_bin, "keras-rescaling-patch", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr[-2000:]
+    lines = checked.stdout.splitlines()
+    assert any(
+        line.startswith("  reloaded without the shim (tf.keras): fails: ")
+        for line in lines
+    ), lines
+    assert (
+        "  reloaded with the shim (tf.keras): loads and predicts bit-identically"
+        in (lines)
+    )
+    assert lines[-1].startswith("OK: the bug reproduces here")

@@ -1,0 +1,47 @@
+"""``keras-rescaling-patch run -- COMMAND``: the shim for one command's processes.
+
+For serving images with a read-only site-packages, or teams that do not
+want a ``.pth`` there: like ``opentelemetry-instrument``, this puts a small
+``sitecustomize`` (``_launcher/``) first on ``PYTHONPATH`` and replaces
+itself with COMMAND (``exec``), so COMMAND's exit code and signals are its
+own, and every Python process it starts, children included, gets the shim
+when it imports Keras. The user's own ``sitecustomize`` still runs.
+
+Only interpreters that can import this package (the same environment)
+are covered; others start as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+LAUNCHER = Path(__file__).resolve().with_name("_launcher")
+EXIT_NOT_FOUND = 127  # as shells say "command not found"
+EXIT_CANNOT_RUN = 126  # as shells say "found, but cannot be run"
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with the launcher first on ``PYTHONPATH``."""
+    env = dict(environ)
+    rest = [part for part in env.get("PYTHONPATH", "").split(os.pathsep) if part]
+    env["PYTHONPATH"] = os.pathsep.join([str(LAUNCHER), *rest])
+    return env
+
+
+def run(command: list[str]) -> int:
+    """Replace this process with ``command``; return only if that fails."""
+    env = child_environment(os.environ)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, env)
+    except FileNotFoundError:
+        print(f"run: {command[0]}: command not found", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except OSError as error:
+        print(f"run: {command[0]}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    return EXIT_CANNOT_RUN  # not reached: exec does not return
