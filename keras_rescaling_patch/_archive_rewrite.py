@@ -11,7 +11,8 @@ move; it keeps each member's names, attributes, timestamps and order.
 The source is treated as hostile: every member's local header must agree
 with the central directory, and members may neither overlap nor run past
 the central directory, or the archive is refused before anything is
-written.
+written. Bytes after the end-of-archive record are copied after the new
+one.
 """
 
 from __future__ import annotations
@@ -376,3 +377,6 @@ def rewrite_archive(
         )
         + archive.comment
     )
+    # Bytes after the end record (a signature block appended by some tool)
+    # are kept, at the end, as they were.
+    writer.copy(archive.end, archive.size - archive.end)

@@ -1,18 +1,37 @@
-"""Replace a file in one step, so readers see the old or the new, never half.
+"""Publish a new file in one step, so readers see the old or the new, never half.
 
 Used wherever this package writes a file someone relies on: a vendored
-Keras file (``vendor``), the ``.pth`` start-up hook in site-packages, and
-a repaired model (``repair``). The new content goes to a temporary file
-beside the target, which is renamed over it only once it is complete.
+Keras file (``vendor``), the ``.pth`` start-up hook and its ``RECORD`` row,
+and a repaired model (``repair``). The new content goes to a temporary
+file beside the destination (:func:`staged`); only once it is complete is
+it moved into place, by one of three primitives:
+
+- :meth:`StagedFile.replace`: ``rename``, over whatever is there;
+- :meth:`StagedFile.link_no_clobber`: ``link`` (or ``renameat2`` with
+  ``RENAME_NOREPLACE``), which fails if the destination appeared meanwhile;
+- :meth:`StagedFile.exchange`: ``renameat2`` with ``RENAME_EXCHANGE``, which
+  swaps the two names atomically, so the caller can check what it took
+  out of place and swap back if it is not what it read.
+
+The temporary file is removed if anything fails before publishing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+# renameat2 is missing here, or this file system does not do that flag.
+_UNSUPPORTED = frozenset(
+    {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)}
+)
 
 
 def write_all(descriptor: int, data: bytes) -> None:
@@ -22,7 +41,7 @@ def write_all(descriptor: int, data: bytes) -> None:
         view = view[os.write(descriptor, view) :]
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make a rename durable too, where the platform allows (best effort).
 
     The new file is complete either way; this only makes sure a crash just
@@ -40,43 +59,109 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-@contextlib.contextmanager
-def replacing(
-    path: Path,
-    *,
-    mode: int,
-    sync: bool = False,
-    before_replace: Callable[[], None] = lambda: None,
-) -> Iterator[int]:
-    """Yield a descriptor to write the new ``path`` to; on success, swap it in.
+def renameat2(source: Path, target: Path, flags: int) -> bool:
+    """Linux's ``renameat2``; ``False`` where the system or file system lacks it.
 
-    The temporary file is removed if anything fails, and the result gets
-    permission bits ``mode``. With ``sync`` the data and the rename are on
-    disk, not only in the page cache, when the block ends. ``before_replace``
-    runs once the new file is complete, just before the rename.
+    Any other failure raises ``OSError`` (``FileExistsError`` for
+    ``RENAME_NOREPLACE`` onto an existing name).
     """
-    handle, name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    temporary = Path(name)
+    import ctypes  # only repair gets here
+
     try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    done = function(
+        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags
+    )
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(target))
+
+
+class StagedFile:
+    """A new file being written beside ``destination``, not yet published."""
+
+    def __init__(self, destination: Path, descriptor: int, path: Path) -> None:
+        self.destination = destination
+        self.descriptor = descriptor
+        self.path = path
+        self.published = False
+
+    def finish(self, *, mode: int, sync: bool) -> None:
+        """Give it its permission bits, put its data on disk (``sync``), close it."""
+        os.chmod(self.path, mode)
+        if sync:
+            os.fsync(self.descriptor)
+        self.close()
+
+    def close(self) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)
+            self.descriptor = -1
+
+    def replace(self) -> None:
+        """Move it over the destination, whatever is there."""
+        os.replace(self.path, self.destination)
+        self.published = True
+
+    def link_no_clobber(self) -> None:
+        """Publish it only where nothing exists (else ``FileExistsError``)."""
         try:
-            yield handle
-            os.chmod(temporary, mode)
-            if sync:
-                os.fsync(handle)
-        finally:
-            os.close(handle)
-        before_replace()
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    if sync:
-        _fsync_folder(path.parent)
+            os.link(self.path, self.destination)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system
+            if not renameat2(self.path, self.destination, RENAME_NOREPLACE):
+                if os.path.lexists(self.destination):
+                    raise FileExistsError(
+                        errno.EEXIST, os.strerror(errno.EEXIST), str(self.destination)
+                    ) from None
+                os.replace(self.path, self.destination)  # no atomic way left
+            self.published = True
+            return
+        self.published = True
+        os.unlink(self.path)
+
+    def exchange(self) -> bool:
+        """Swap it with the destination atomically; ``False`` if unsupported.
+
+        Afterwards ``path`` names what the destination was, which the caller
+        must check, then remove or keep (or swap back with another call).
+        """
+        swapped = renameat2(self.path, self.destination, RENAME_EXCHANGE)
+        self.published = self.published or swapped
+        return swapped
+
+
+@contextlib.contextmanager
+def staged(destination: Path) -> Iterator[StagedFile]:
+    """A :class:`StagedFile` for ``destination``; removed unless published."""
+    handle, name = tempfile.mkstemp(
+        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
+    )
+    staged_file = StagedFile(destination, handle, Path(name))
+    try:
+        yield staged_file
+    finally:
+        staged_file.close()
+        if not staged_file.published:
+            staged_file.path.unlink(missing_ok=True)
 
 
 def write_text_atomically(path: Path, text: str, *, mode: int) -> None:
     """Replace ``path`` with ``text`` (UTF-8, newlines as given), atomically."""
-    with replacing(path, mode=mode) as handle:
-        write_all(handle, text.encode("utf-8"))
+    with staged(path) as new:
+        write_all(new.descriptor, text.encode("utf-8"))
+        new.finish(mode=mode, sync=False)
+        new.replace()

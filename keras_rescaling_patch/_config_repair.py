@@ -11,35 +11,47 @@ routes there (TensorFlow converts a Python list to float32 first; JAX and
 ``ml_dtypes`` go through float32; NumPy rounds directly). Each value is
 therefore written already rounded to the compute dtype, and only if every
 route from the saved array and from the written number agrees on the
-result; otherwise the layer is refused rather than changed.
+result. Integer and bool arrays must hold values their dtype holds
+exactly (NumPy would otherwise truncate or wrap them). Anything else is
+refused rather than changed, and then nothing is changed at all.
+
+The work is bounded: an argument may hold at most ``max_elements``
+values (a flag raises it), and nothing here recurses.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from keras_rescaling_patch._config_scan import ARGUMENTS, is_rescaling, shape_of, walk
+from keras_rescaling_patch._config_scan import AffectedArgument, Finding
 from keras_rescaling_patch._float_rounding import (
     FLOAT32,
     FLOAT_FORMATS,
     FloatFormat,
     round_to,
 )
-from keras_rescaling_patch._restore import is_data_marker
 
 # Mixed policies keep float32 variables but compute in the narrow type.
 MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
-INTEGER_DTYPES = frozenset(
-    {"bool"} | {f"{kind}{bits}" for kind in ("int", "uint") for bits in (8, 16, 32, 64)}
-)
+BITS = (8, 16, 32, 64)
+INTEGER_RANGES = {
+    "bool": (0, 1),
+    **{f"int{bits}": (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in BITS},
+    **{f"uint{bits}": (0, 2**bits - 1) for bits in BITS},
+}
 LARGEST_EXACT_INTEGER = 2**53
+DEFAULT_MAX_ELEMENTS = 1_000_000
+MAX_DIMENSIONS = 32  # NumPy's limit
 
 
 class NotExactlyRepairable(Exception):
     """A layer whose values cannot be written as plain numbers exactly."""
+
+
+class TooLarge(Exception):
+    """An argument holds more values than the limit allows; the message says so."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +83,61 @@ def compute_dtype(layer_config: dict[str, Any]) -> str:
     return name
 
 
+def _flatten(value: Any, limit: int) -> tuple[list[Any], tuple[int, ...]]:
+    """The items of a rectangular nested list, in order, and its shape.
+
+    Refuses ragged lists, more than NumPy's dimensions, and (``TooLarge``)
+    more than ``limit`` items, level by level, before doing the work.
+    """
+    level, shape = [value], []
+    while level and isinstance(level[0], list):
+        width = len(level[0])
+        if any(not isinstance(item, list) or len(item) != width for item in level):
+            raise NotExactlyRepairable("holds a ragged list, not an array")
+        shape.append(width)
+        if len(shape) > MAX_DIMENSIONS:
+            raise NotExactlyRepairable(f"has more than {MAX_DIMENSIONS} dimensions")
+        if len(level) * width > limit:
+            raise TooLarge(f"holds over {limit} values")
+        level = [item for row in level for item in row]
+    if not level:  # an empty array: its shape is all there is
+        return [], tuple(shape)
+    if any(isinstance(item, list) for item in level):
+        raise NotExactlyRepairable("holds a ragged list, not an array")
+    return level, tuple(shape)
+
+
+def _nest(flat: list[float], shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`_flatten`."""
+    if not shape:
+        return flat[0]
+    rows: list[Any] = flat
+    for width in reversed(shape[1:]):
+        rows = [rows[start : start + width] for start in range(0, len(rows), width)]
+    return rows
+
+
 def _as_float(number: object) -> float:
     if isinstance(number, float):
         return number
     if isinstance(number, int) and abs(number) <= LARGEST_EXACT_INTEGER:
         return float(number)
-    raise NotExactlyRepairable(f"holds a value that is not a float: {number!r}")
+    if isinstance(number, int):
+        raise NotExactlyRepairable(f"holds {number!r}, beyond exact floats")
+    raise NotExactlyRepairable(f"holds {type(number).__name__} data")
+
+
+def _exact_integer(number: object, dtype: str) -> float:
+    """A value of an integer or bool array, if that dtype holds it exactly."""
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    low, high = INTEGER_RANGES[dtype]
+    if not isinstance(number, int) or not low <= number <= high:
+        raise NotExactlyRepairable(
+            f"holds {number!r}, which {dtype} cannot hold exactly (NumPy would "
+            "change it on loading)"
+        )
+    return _as_float(number)
 
 
 def _routes(value: float, fmt: FloatFormat | None) -> set[float]:
@@ -89,9 +150,8 @@ def _routes(value: float, fmt: FloatFormat | None) -> set[float]:
     return {round_to(value, fmt), round_to(round_to(value, FLOAT32), fmt)}
 
 
-def _exact_value(number: object, stored: FloatFormat | None, target: str) -> float:
+def _exact_value(value: float, stored: FloatFormat | None, target: str) -> float:
     """The number to write so that every backend computes the same value."""
-    value = _as_float(number)
     outcomes = {
         result
         for loaded in _routes(value, stored)
@@ -102,65 +162,80 @@ def _exact_value(number: object, stored: FloatFormat | None, target: str) -> flo
         return outcomes.pop()
     if FLOAT_FORMATS[target].precision > FLOAT32.precision:
         raise NotExactlyRepairable(
-            f"holds {number!r}, which a plain list cannot carry to {target}: "
+            f"holds {value!r}, which a plain list cannot carry to {target}: "
             "TensorFlow reads a list as float32"
         )
     raise NotExactlyRepairable(
-        f"holds {number!r}, which backends round to {target} differently"
+        f"holds {value!r}, which backends round to {target} differently"
     )
 
 
-def _map_numbers(value: Any, convert: Callable[[object], float]) -> Any:
-    if isinstance(value, list):
-        return [_map_numbers(item, convert) for item in value]
-    if isinstance(value, (int, float)):
-        return convert(value)
-    raise NotExactlyRepairable(f"holds {type(value).__name__} data")
-
-
-def _plain_value(marker: dict[str, Any], target: str) -> Any:
-    inner = marker["config"]
-    stored_dtype = inner.get("dtype")
-    stored = FLOAT_FORMATS.get(stored_dtype) if isinstance(stored_dtype, str) else None
-    if stored is None and stored_dtype not in INTEGER_DTYPES:
+def _convert(values: list[Any], stored_dtype: object, target: str) -> list[float]:
+    """Each saved value as the number to write for the ``target`` dtype."""
+    if stored_dtype in INTEGER_RANGES:
+        stored = None
+        numbers = [_exact_integer(value, str(stored_dtype)) for value in values]
+    elif isinstance(stored_dtype, str) and stored_dtype in FLOAT_FORMATS:
+        stored = FLOAT_FORMATS[stored_dtype]
+        numbers = [_as_float(value) for value in values]
+    else:
         raise NotExactlyRepairable(f"holds {stored_dtype} data")
+    if target == "float32" and (stored is None or stored.precision >= 24):
+        # Every route ends in one rounding to float32 (see _exact_value), so
+        # C's conversion, round to nearest even, gives the answer directly.
+        return array("f", numbers).tolist()
+    return [_exact_value(number, stored, target) for number in numbers]
+
+
+def _plain_value(marker: dict[str, Any], target: str, max_elements: int) -> Any:
+    inner = marker["config"]
     if "value" not in inner:
         raise NotExactlyRepairable("holds an array marker without a value")
-    return _map_numbers(
-        inner["value"], lambda number: _exact_value(number, stored, target)
-    )
+    values, shape = _flatten(inner["value"], max_elements)
+    return _nest(_convert(values, inner.get("dtype"), target), shape)
 
 
-def repair_config(config: dict[str, Any]) -> tuple[dict[str, Any], tuple[Repair, ...]]:
-    """A copy of ``config`` with every array-valued Rescaling argument plain.
+def plan_repairs(
+    arguments: tuple[AffectedArgument, ...],
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
+) -> list[tuple[AffectedArgument, Any, Repair]]:
+    """The plain value for every affected argument, or an exception naming it.
 
-    Raises ``NotExactlyRepairable`` (naming the layer) when any value cannot
-    be written so that every backend computes exactly what the array gave;
-    then nothing is changed.
+    Raises ``NotExactlyRepairable`` when any value cannot be written so that
+    every backend computes exactly what the array gave, ``TooLarge`` past
+    ``max_elements``; nothing is changed either way.
     """
-    repaired = copy.deepcopy(config)
-    repairs: list[Repair] = []
-    layers = [(path, node) for path, _, node in walk(repaired) if is_rescaling(node)]
-    for path, layer in layers:
-        layer_config = layer["config"]
-        for argument in ARGUMENTS:
-            marker = layer_config.get(argument)
-            if not is_data_marker(marker):
-                continue
-            try:
-                target = compute_dtype(layer_config)
-                plain = _plain_value(marker, target)
-            except NotExactlyRepairable as error:
-                raise NotExactlyRepairable(f"{path} {argument}: {error}") from None
-            layer_config[argument] = plain
-            repairs.append(
-                Repair(
-                    path=path,
-                    argument=argument,
-                    marker=marker["class_name"],
-                    stored_dtype=str(marker["config"].get("dtype")),
-                    compute_dtype=target,
-                    shape=shape_of(plain),
-                )
-            )
-    return repaired, tuple(repairs)
+    planned = []
+    for argument in arguments:
+        finding: Finding = argument.finding
+        where = f"{finding.path} {argument.argument}"
+        try:
+            target = compute_dtype(argument.layer_config)
+            plain = _plain_value(argument.marker, target, max_elements)
+        except NotExactlyRepairable as error:
+            raise NotExactlyRepairable(f"{where}: {error}") from None
+        except TooLarge as error:
+            raise TooLarge(
+                f"{where}: {error} (raise the limit with --max-array-elements)"
+            ) from None
+        repair = Repair(
+            path=finding.path,
+            argument=argument.argument,
+            marker=finding.marker,
+            stored_dtype=str(argument.marker["config"].get("dtype")),
+            compute_dtype=target,
+            shape=finding.shape or (),
+        )
+        planned.append((argument, plain, repair))
+    return planned
+
+
+def apply_repairs(
+    arguments: tuple[AffectedArgument, ...],
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
+) -> tuple[Repair, ...]:
+    """Rewrite every affected argument in its (parsed) config, all or none."""
+    planned = plan_repairs(arguments, max_elements)
+    for argument, plain, _ in planned:
+        argument.layer_config[argument.argument] = plain
+    return tuple(repair for _, _, repair in planned)

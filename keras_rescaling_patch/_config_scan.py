@@ -2,19 +2,28 @@
 
 Works on the plain JSON of a model config (``config.json`` of a ``.keras``
 archive, or ``model.to_json()``), never on Keras objects: the file tools
-run where Keras cannot even be imported. A finding names the layer by its
-path through nested models (``outer/inner/rescaling``).
+run where Keras cannot even be imported. One walk, without recursion,
+finds everything both ``scan`` and ``repair`` need: each affected
+argument (with the layer config that holds it, for ``repair`` to rewrite)
+and, for information, every other serialized array.
+
+A layer is recognised as ``keras.layers.Rescaling`` by what Keras itself
+uses to deserialize it (``class_name``, ``module``, ``registered_name``),
+never by incidental keys; a finding names the layer by its path through
+nested models (``outer/inner/rescaling``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from keras_rescaling_patch._restore import is_data_marker
+from keras_rescaling_patch._keras_file import MAX_NESTING, UnreadableModel
+from keras_rescaling_patch._markers import is_data_marker
 
 ARGUMENTS = ("scale", "offset")
+SCALARS = frozenset({int, float, bool, str, type(None)})
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,25 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AffectedArgument:
+    """A Rescaling ``scale`` or ``offset`` held as a marker, where it sits."""
+
+    finding: Finding
+    argument: str  # "scale" or "offset"
+    layer_config: dict[str, Any]  # the layer's "config", to rewrite in place
+    marker: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """The affected Rescaling arguments, and any other array-valued config."""
 
-    affected: tuple[Finding, ...]
+    arguments: tuple[AffectedArgument, ...]
     other: tuple[Finding, ...]
+
+    @property
+    def affected(self) -> tuple[Finding, ...]:
+        return tuple(argument.finding for argument in self.arguments)
 
 
 def shape_of(value: object) -> tuple[int, ...]:
@@ -50,73 +73,108 @@ def shape_of(value: object) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _finding(path: str, key: str, marker: dict[str, Any]) -> Finding:
-    inner = marker["config"]
-    dtype = inner.get("dtype")
-    return Finding(
-        path=path,
-        key=key,
-        marker=marker["class_name"],
-        dtype=dtype if isinstance(dtype, str) else None,
-        shape=shape_of(inner.get("value")) if "value" in inner else None,
+def is_keras_module(module: object) -> bool:
+    """``keras`` itself or one of its submodules; not ``keras_hub``, ``keras_cv``."""
+    return module is None or (
+        isinstance(module, str) and (module == "keras" or module.startswith("keras."))
     )
 
 
-def is_rescaling(entry: dict[str, Any]) -> bool:
-    """A serialized ``keras.layers.Rescaling`` (not a user subclass)."""
-    module = entry.get("module")
+def is_rescaling(entry: Mapping[str, Any]) -> bool:
+    """A serialized ``keras.layers.Rescaling`` (not a registered subclass)."""
     return (
         entry.get("class_name") == "Rescaling"
-        and (module is None or str(module).startswith("keras"))
-        and _layer_name(entry) is not None
+        and is_keras_module(entry.get("module"))
+        and entry.get("registered_name") in (None, "Rescaling")
+        and isinstance(entry.get("config"), dict)
     )
 
 
-def _layer_name(entry: dict[str, Any]) -> str | None:
-    """The name of a serialized layer or model; ``None`` for anything else.
+def _segment(entry: Mapping[str, Any]) -> str | None:
+    """The path segment a serialized layer or model adds, if it is one.
 
-    Every layer's and model's config carries ``name`` and ``trainable``;
-    other serialized objects (dtype policies, initializers) do not carry both.
+    Layers and models carry ``name`` (and ``trainable``) in their config;
+    other serialized objects (dtype policies, initializers) do not carry
+    both. A Rescaling counts as a layer even without ``trainable``.
     """
     config = entry.get("config")
     if not isinstance(entry.get("class_name"), str) or not isinstance(config, dict):
         return None
     name = config.get("name")
-    return name if isinstance(name, str) and "trainable" in config else None
+    if "trainable" not in config and not is_rescaling(entry):
+        return None
+    return name if isinstance(name, str) else f"<{entry['class_name']}>"
 
 
-def walk(node: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, Any]]:
-    """Yield ``(layer path, key within the layer, value)`` for every dict.
+def _finding(path: str, key: str, marker: Mapping[str, Any]) -> Finding:
+    inner = marker["config"]
+    dtype = inner.get("dtype")
+    return Finding(
+        path=path,
+        key=key,
+        marker=str(marker["class_name"]),
+        dtype=dtype if isinstance(dtype, str) else None,
+        shape=shape_of(inner.get("value")) if "value" in inner else None,
+    )
 
-    Entering a serialized object that has a name (a layer or a model)
-    starts a new path segment; anything else extends the key.
+
+def _walk(config: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Yield ``(layer path, key within the layer, dict)`` for every dict.
+
+    Depth first, in document order, a layer before its contents; no
+    recursion, and more than ``MAX_NESTING`` levels is refused (as input a
+    model config never is). The contents of data markers are data, not
+    config, and are not entered.
     """
-    if isinstance(node, dict):
-        name = _layer_name(node)
-        if name is not None:
-            path, key = f"{path}/{name}" if path else name, ""
-        yield path, key, node
-        for child_key, child in node.items():
-            yield from walk(child, path, f"{key}.{child_key}" if key else child_key)
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            yield from walk(child, path, f"{key}[{index}]")
+    Entry = tuple[Any, str, str, int]  # node, layer path, key, depth
+    stack: list[Entry] = [(config, "", "", 1)]
+    while stack:
+        node, path, key, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise UnreadableModel(
+                f"the model config nests deeper than {MAX_NESTING} levels"
+            )
+        if isinstance(node, dict):
+            segment = _segment(node)
+            if segment is not None:
+                path, key = f"{path}/{segment}" if path else segment, ""
+            yield path, key, node
+            if is_data_marker(node):
+                continue
+            children: list[Entry] = [
+                (child, path, f"{key}.{name}" if key else str(name), depth + 1)
+                for name, child in node.items()
+                if isinstance(child, (dict, list))
+            ]
+        elif SCALARS.issuperset(map(type, node)):
+            continue  # numbers or strings only: nothing to enter (at C speed)
+        else:
+            children = [
+                (child, path, f"{key}[{index}]", depth + 1)
+                for index, child in enumerate(node)
+                if isinstance(child, (dict, list))
+            ]
+        stack.extend(reversed(children))
 
 
 def scan_config(config: dict[str, Any]) -> ScanResult:
     """Every array-valued Rescaling argument, and other serialized arrays."""
-    affected: list[Finding] = []
+    arguments: list[AffectedArgument] = []
     other: list[Finding] = []
     claimed: set[int] = set()
-    # walk() yields a layer before its contents, so a Rescaling's own
+    # _walk() yields a layer before its contents, so a Rescaling's own
     # markers are claimed before the walk reaches them.
-    for path, key, node in walk(config):
+    for path, key, node in _walk(config):
         if is_rescaling(node):
+            layer_config = node["config"]
             for argument in ARGUMENTS:
-                value = node["config"].get(argument)
+                value = layer_config.get(argument)
                 if is_data_marker(value):
-                    affected.append(_finding(path, f"config.{argument}", value))
+                    finding = _finding(path, f"config.{argument}", value)
+                    arguments.append(
+                        AffectedArgument(finding, argument, layer_config, value)
+                    )
                     claimed.add(id(value))
         elif is_data_marker(node) and id(node) not in claimed:
             other.append(_finding(path, key, node))
-    return ScanResult(tuple(affected), tuple(other))
+    return ScanResult(tuple(arguments), tuple(other))

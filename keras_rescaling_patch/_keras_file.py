@@ -3,24 +3,43 @@
 A ``.keras`` file is a zip archive whose ``config.json`` holds the model's
 config; the weights sit beside it in ``model.weights.h5``. The file tools
 read only the central directory and ``config.json``, so their cost does
-not grow with the weights, and they treat every archive as hostile: a
-symlink, a broken or truncated zip, duplicate or escaping member names and
-an oversized ``config.json`` (a zip bomb) are refused with one line.
+not grow with the weights, and they treat every file as hostile: a broken
+or truncated zip, duplicate or escaping member names, a ``config.json``
+over the size limit (a zip bomb) or nested too deeply, a device or a FIFO
+are refused with one line, through :class:`UnreadableModel`.
+
+Everything is read through one descriptor opened at the start
+(:class:`ModelSource`), so the bytes examined, copied and backed up are
+those of one file, even if the path is replaced meanwhile; ``repair``
+compares the descriptor's identity with the path's before it publishes.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 CONFIG_MEMBER = "config.json"
-# Real configs are kilobytes to a few megabytes; anything near this is not one.
-MAX_CONFIG_BYTES = 64 * 1024 * 1024
+# Real configs are kilobytes to a few megabytes; EfficientNetB7's is 0.6 MB.
+DEFAULT_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+# Containers inside containers; a deep Keras model needs a few dozen. json
+# parses up to about 990 (Python's recursion limit); the walk refuses more
+# than this, so json.dumps of a repaired config never meets that limit.
+MAX_NESTING = 400
+# Real configs hold one object or list per ~50 bytes (EfficientNetB7: 15,481
+# in 733 KiB); a config of nothing but "[]," would hold one per 3.
+BYTES_PER_CONTAINER = 16
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+END_OF_ARCHIVE = b"PK\x05\x06"
+END_OF_ARCHIVE_SIZE = 22
 
 
 def _decompression_errors() -> tuple[type[Exception], ...]:
@@ -47,18 +66,85 @@ class UnreadableModel(Exception):
     """The file is not a model this tool can read; the message says why."""
 
 
-def check_regular_file(path: Path) -> None:
-    """Refuse anything but a regular file: symlinks, folders, devices."""
+@dataclass(frozen=True)
+class Identity:
+    """What tells one file from another, and a changed file from itself."""
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> Identity:
+        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+class ModelSource:
+    """A model file opened once for reading; everything is read through it."""
+
+    def __init__(self, path: os.PathLike[str] | str, stream: IO[bytes]) -> None:
+        self.path = path
+        self.stream = stream
+        self.status = os.fstat(stream.fileno())
+        self.identity = Identity.of(self.status)
+
+    @property
+    def descriptor(self) -> int:
+        return self.stream.fileno()
+
+    def unchanged(self) -> bool:
+        """The open file still has the size and time it had when opened."""
+        return Identity.of(os.fstat(self.descriptor)) == self.identity
+
+    def still_at_path(self) -> bool:
+        """The path still names this very file, unchanged."""
+        try:
+            return Identity.of(os.stat(self.path)) == self.identity
+        except OSError:
+            return False
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+@contextmanager
+def open_source(
+    path: os.PathLike[str] | str, *, follow_symlinks: bool = True
+) -> Iterator[ModelSource]:
+    """Open ``path`` for reading, refusing anything but a regular file.
+
+    ``follow_symlinks=False`` refuses a symbolic link (where the file will
+    be written to, a link would be replaced by a regular file). FIFOs and
+    devices are opened without blocking and refused.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        mode = path.lstat().st_mode
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise UnreadableModel("no such file") from None
     except OSError as error:
-        raise UnreadableModel(f"cannot read it ({error.strerror})") from None
-    if stat.S_ISLNK(mode):
-        raise UnreadableModel("is a symbolic link; pass the file it points to")
-    if not stat.S_ISREG(mode):
-        raise UnreadableModel("is not a regular file")
+        if error.errno == errno.ELOOP:
+            raise UnreadableModel(
+                "is a symbolic link; pass the file it points to"
+            ) from None
+        raise UnreadableModel(f"cannot read it ({_reason(error)})") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise UnreadableModel("is a folder, not a model file")
+        if not stat.S_ISREG(mode):
+            raise UnreadableModel("is not a regular file")
+        if not follow_symlinks and os.path.islink(path):
+            raise UnreadableModel("is a symbolic link; pass the file it points to")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as stream:
+        yield ModelSource(path, stream)
 
 
 def check_member_names(names: list[str]) -> None:
@@ -73,14 +159,36 @@ def check_member_names(names: list[str]) -> None:
             raise UnreadableModel(f"the archive holds an unsafe member name {name!r}")
 
 
-def _parse(text: bytes, where: str) -> dict[str, Any]:
+def _check_containers(text: bytes, where: str, max_config_bytes: int) -> None:
+    containers = text.count(b"{") + text.count(b"[")
+    if containers > max_config_bytes // BYTES_PER_CONTAINER:
+        raise UnreadableModel(
+            f"{where} holds {containers} objects and lists, over the limit of "
+            f"{max_config_bytes // BYTES_PER_CONTAINER} (one per "
+            f"{BYTES_PER_CONTAINER} bytes of --max-config-mib)"
+        )
+
+
+def parse_config(text: bytes, where: str, max_config_bytes: int) -> dict[str, Any]:
+    """Parse a model config, refusing what is not one or costs too much.
+
+    Parsing memory and the walk's time grow with the number of objects and
+    lists more than with bytes, so that is bounded too, before parsing, at
+    one per ``BYTES_PER_CONTAINER`` bytes of the limit (a real config has
+    one per 50 bytes or so); brackets inside strings count as well.
+    """
+    _check_containers(text, where, max_config_bytes)
     try:
         config = json.loads(text)
+    except RecursionError:
+        raise UnreadableModel(
+            f"{where} nests deeper than {MAX_NESTING} levels; not a model config"
+        ) from None
     except (UnicodeDecodeError, ValueError) as error:
         raise UnreadableModel(f"{where} is not valid JSON ({error})") from None
     if not isinstance(config, dict):
         raise UnreadableModel(f"{where} does not hold a JSON object")
-    return config
+    return config  # its nesting is bounded by the walk (_config_scan)
 
 
 @dataclass(frozen=True)
@@ -91,67 +199,149 @@ class ModelArchive:
     config: dict[str, Any]
     central_directory_offset: int
     comment: bytes
+    end: int  # where the end-of-archive record and its comment end
+    size: int  # of the whole file: bytes from ``end`` on trail the archive
 
 
 @dataclass(frozen=True)
 class ModelFile:
-    """A model file: a ``.keras`` archive, or a bare ``to_json()`` config."""
+    """A model file: a ``.keras`` archive, a bare ``to_json()`` config, or a
+    legacy HDF5 model (its config found in the file, read only)."""
 
     config: dict[str, Any]
-    archive: ModelArchive | None  # None for a JSON file
+    archive: ModelArchive | None  # None for a JSON or HDF5 file
+    legacy_hdf5: bool = False
 
 
-def _read_archive(path: Path) -> ModelArchive:
+def _too_big(what: str, size: int, limit: int) -> UnreadableModel:
+    return UnreadableModel(
+        f"{what} is {size} bytes, over the limit of {limit} "
+        "(raise it with --max-config-mib)"
+    )
+
+
+def _archive_end(stream: IO[bytes], comment: bytes, size: int) -> int:
+    """Where the end-of-archive record (with its comment) ends.
+
+    zipfile finds the record as the last signature in the final 64 KiB and
+    tolerates bytes after it (a trailing signature block, say): those are
+    kept by ``repair``, so their start must be known.
+    """
+    window = min(size, END_OF_ARCHIVE_SIZE + 0xFFFF + len(comment) + 1024)
+    stream.seek(size - window)
+    tail = stream.read(window)
+    start = tail.rfind(END_OF_ARCHIVE)
+    if start < 0:
+        raise UnreadableModel("not a Keras archive (no end-of-archive record)")
+    return size - window + start + END_OF_ARCHIVE_SIZE + len(comment)
+
+
+def _read_archive(source: ModelSource, max_config_bytes: int) -> ModelArchive:
     """The directory and parsed ``config.json`` of a ``.keras`` archive."""
+    stream = source.stream
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
             check_member_names([info.filename for info in infos])
             info = next((i for i in infos if i.filename == CONFIG_MEMBER), None)
             if info is None:
                 raise UnreadableModel(f"the archive has no {CONFIG_MEMBER}")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise UnreadableModel(
-                    f"{CONFIG_MEMBER} claims {info.file_size} bytes "
-                    f"(limit {MAX_CONFIG_BYTES})"
-                )
-            with archive.open(info) as stream:
+            if info.file_size > max_config_bytes:
+                raise _too_big(CONFIG_MEMBER, info.file_size, max_config_bytes)
+            with archive.open(info) as member:
                 # Never trust the declared size: read at most one byte more.
-                text = stream.read(MAX_CONFIG_BYTES + 1)
-            if len(text) > MAX_CONFIG_BYTES:
-                raise UnreadableModel(
-                    f"{CONFIG_MEMBER} is larger than {MAX_CONFIG_BYTES} bytes"
-                )
+                text = member.read(max_config_bytes + 1)
+            if len(text) > max_config_bytes:
+                raise _too_big(CONFIG_MEMBER, len(text), max_config_bytes)
             start_dir, comment = archive.start_dir, archive.comment
+        end = _archive_end(stream, comment, source.status.st_size)
     except zipfile.BadZipFile as error:
         raise UnreadableModel(f"not a Keras archive (broken zip: {error})") from None
     except CORRUPT_ARCHIVE_ERRORS as error:
         raise UnreadableModel(f"the archive cannot be read ({error})") from None
+    for entry in infos:
+        if not 0 <= entry.header_offset < start_dir:
+            raise UnreadableModel(
+                f"the archive cannot be read (member {entry.filename!r} is "
+                f"said to start at {entry.header_offset}, outside the archive)"
+            )
     return ModelArchive(
         members=tuple(infos),
-        config=_parse(text, CONFIG_MEMBER),
+        config=parse_config(text, CONFIG_MEMBER, max_config_bytes),
         central_directory_offset=start_dir,
         comment=comment,
+        end=end,
+        size=source.status.st_size,
     )
 
 
-def read_model(path: Path) -> ModelFile:
-    """A ``.keras`` archive or a ``to_json()`` file, checked and parsed."""
-    check_regular_file(path)
-    if zipfile.is_zipfile(path):
-        archive = _read_archive(path)
-        return ModelFile(archive.config, archive)
-    with path.open("rb") as stream:
-        head = stream.read(MAX_CONFIG_BYTES + 1)
-    if len(head) > MAX_CONFIG_BYTES:
-        raise UnreadableModel(
-            f"larger than {MAX_CONFIG_BYTES} bytes and not a zip archive"
-        )
-    if not head.lstrip()[:1] == b"{":
+# Keras's legacy HDF5 format keeps the model config as a JSON string
+# attribute ("model_config"); h5py stores it as one contiguous run of bytes.
+HDF5_CONFIG_START = b'{"class_name": '
+HDF5_CANDIDATES = 64
+
+
+def _read_hdf5_config(source: ModelSource, max_config_bytes: int) -> dict[str, Any]:
+    """The model config of a legacy ``.h5`` model, without h5py.
+
+    The first JSON object in the file that starts like Keras's model config
+    and has a ``layers`` list is taken; reading stops at the size limit.
+    """
+    import mmap
+
+    if source.status.st_size == 0:
+        raise UnreadableModel("is an empty HDF5 file")
+    with mmap.mmap(source.descriptor, 0, access=mmap.ACCESS_READ) as data:
+        start = data.find(HDF5_CONFIG_START)
+        for _ in range(HDF5_CANDIDATES):
+            if start < 0:
+                break
+            window = data[start : start + max_config_bytes]
+            _check_containers(window, "the HDF5 model config", max_config_bytes)
+            text = window.decode("utf-8", "replace")
+            try:
+                config, _ = json.JSONDecoder().raw_decode(text)
+            except (ValueError, RecursionError):
+                config = None
+            inner = config.get("config") if isinstance(config, dict) else None
+            if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
+                return dict(config)
+            start = data.find(HDF5_CONFIG_START, start + 1)
+    raise UnreadableModel(
+        "is a legacy HDF5 (.h5) file, but no Keras model config was found in it "
+        f"(within {max_config_bytes} bytes of where one starts)"
+    )
+
+
+def read_model(
+    source: ModelSource, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES
+) -> ModelFile:
+    """A ``.keras`` archive, a ``to_json()`` file or a legacy ``.h5`` model."""
+    stream = source.stream
+    try:
+        head = stream.read(len(HDF5_SIGNATURE))
+        stream.seek(0)
+        if head == HDF5_SIGNATURE:
+            config = _read_hdf5_config(source, max_config_bytes)
+            return ModelFile(config, None, legacy_hdf5=True)
+        if zipfile.is_zipfile(stream):
+            stream.seek(0)
+            archive = _read_archive(source, max_config_bytes)
+            return ModelFile(archive.config, archive)
+        stream.seek(0)
+        text = stream.read(max_config_bytes + 1)
+    except OSError as error:
+        raise UnreadableModel(f"cannot read it ({_reason(error)})") from None
+    if len(text) > max_config_bytes:
+        raise _too_big("the file", source.status.st_size, max_config_bytes)
+    if not text.lstrip()[:1] == b"{":
         raise UnreadableModel("not a Keras archive (no zip) nor a model JSON file")
-    return ModelFile(_parse(head, "the file"), None)
+    return ModelFile(parse_config(text, "the file", max_config_bytes), None)
 
 
-def read_model_config(path: Path) -> dict[str, Any]:
+def read_model_config(
+    path: os.PathLike[str] | str, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES
+) -> dict[str, Any]:
     """The model config of a ``.keras`` archive or a ``to_json()`` file."""
-    return read_model(path).config
+    with open_source(path) as source:
+        return read_model(source, max_config_bytes).config

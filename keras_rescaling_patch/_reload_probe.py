@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     with_shim = argv[0] == "--shim"
     result: dict[str, object] = {"with_shim": with_shim}
     if with_shim:
-        pass  # first, as the README says
+        import keras_rescaling_patch  # noqa: F401 - first, as the README says
     result.update(reload_and_compare(*argv[1:4]))
     shim = sys.modules.get("keras_rescaling_patch")
     result["shim_imported"] = shim is not None

@@ -1,32 +1,53 @@
-"""``repair``: make a model file loadable by stock Keras 3.0-3.4, atomically.
+"""``repair``: make a model file loadable by stock Keras 3.0-3.4, safely.
 
 The result is built in a temporary file beside the destination and moved
-into place with one ``os.replace`` once it is complete and on disk
-(``_atomic.replacing``), so a
-crash, a kill or a full disk leaves either the old destination or the new
-one, never a partial file, and the input is only ever opened for reading.
-``--in-place`` keeps the original as ``IN.bak`` (a hard link where the
-file system allows, so even a huge model is backed up instantly).
+into place in one step once it is complete and on disk, so a crash, a
+kill or a full disk leaves either the old destination or the new one,
+never a partial file. What it promises beyond that:
+
+- the input is read through one descriptor opened at the start, so the
+  bytes examined, copied and backed up are those of one file; if that
+  file changes while it is read, or (``--in-place``) the path no longer
+  names it when the result is ready, nothing is published;
+- ``--in-place`` holds an exclusive advisory lock (``flock``) on the input
+  for the whole run, so a second repair of the same file refuses at once;
+  the result is swapped in atomically (``renameat2`` ``RENAME_EXCHANGE``)
+  and what was swapped out is checked to be the very file that was read
+  (else it is swapped back); ``IN.bak`` is that file (its original name
+  links to it); owner, group and mode are kept, or the run refuses;
+- ``-o OUT`` publishes without ``--force`` only where nothing exists (an
+  ``OUT`` created meanwhile is never overwritten), and never over anything
+  but a regular file, ``--force`` or not.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from keras_rescaling_patch import _archive_rewrite, _atomic, _config_scan, _keras_file
-from keras_rescaling_patch._config_repair import Repair, repair_config
+from keras_rescaling_patch._config_repair import (
+    DEFAULT_MAX_ELEMENTS,
+    Repair,
+    apply_repairs,
+)
 
 BACKUP_SUFFIX = ".bak"
 
 
 class RepairRefused(Exception):
-    """The request cannot be carried out as given; the message says why."""
+    """The request cannot be carried out as given; the message says why.
+
+    ``about`` is the file the message is about when the message does not
+    name one itself.
+    """
+
+    def __init__(self, message: str, about: Path | None = None) -> None:
+        super().__init__(message)
+        self.about = about
 
 
 @dataclass(frozen=True)
@@ -37,10 +58,23 @@ class RepairOutcome:
     other: tuple[_config_scan.Finding, ...]  # other array-valued config, untouched
     written: Path | None  # None: nothing needed writing
     backup: Path | None
+    legacy_hdf5: bool = False  # a legacy .h5 file: not rewritten
 
 
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def _refuse_unless_regular(path: Path, what: str = "") -> None:
+    """Only a regular file (or a link) may be replaced; never a device or FIFO."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise RepairRefused(f"{path}{what} is a folder")
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise RepairRefused(f"{path}{what} is not a regular file")
 
 
 def _check_destination(source: Path, destination: Path, force: bool) -> None:
@@ -48,52 +82,135 @@ def _check_destination(source: Path, destination: Path, force: bool) -> None:
         raise RepairRefused(f"{destination.parent} is not an existing folder")
     if not os.path.lexists(destination):
         return
-    if destination.is_dir() and not destination.is_symlink():
-        raise RepairRefused(f"{destination} is a folder")
+    _refuse_unless_regular(destination)
     if destination.exists() and os.path.samefile(source, destination):
         raise RepairRefused("the output is the input; use --in-place")
     if not force:
         raise RepairRefused(f"{destination} exists; pass --force to overwrite it")
 
 
-def _make_backup(source: Path, backup: Path) -> None:
-    """Keep ``source`` as ``backup``: a hard link, or a copy, made atomically."""
-    folder = Path(tempfile.mkdtemp(dir=backup.parent, prefix=f".{backup.name}."))
+def _check_backup(keep: Path, force: bool) -> None:
+    _refuse_unless_regular(keep)
+    if os.path.lexists(keep) and not force:
+        raise RepairRefused(f"{keep} exists; pass --force to overwrite it")
+
+
+def _lock(source: _keras_file.ModelSource, path: Path) -> None:
+    """Hold an exclusive advisory lock on the input until it is closed."""
     try:
-        temporary = folder / backup.name
-        try:
-            os.link(source, temporary)
-        except OSError:  # no hard links here: copy, keeping the timestamps
-            shutil.copy2(source, temporary)
-        os.replace(temporary, backup)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        import fcntl
+    except ImportError:  # no flock here (Windows): no second line of defence
+        return
+    try:
+        fcntl.flock(source.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RepairRefused("another repair of this file is running", path) from None
 
 
 def _write_result(
     target: int,
-    source: Path,
+    source: _keras_file.ModelSource,
     model: _keras_file.ModelFile,
     new_config: str | None,
     progress: _archive_rewrite.Progress,
     sync: bool,
 ) -> None:
     """Write the repaired model to ``target``; ``new_config`` None: a plain copy."""
-    with open(source, "rb") as stream:
-        writer = _archive_rewrite.Writer(
-            stream.fileno(), target, progress, early_writeback=sync
-        )
-        if new_config is None:
-            writer.copy(0, os.fstat(stream.fileno()).st_size)
-        elif model.archive is None:
-            writer.write(new_config.encode())
+    writer = _archive_rewrite.Writer(
+        source.descriptor, target, progress, early_writeback=sync
+    )
+    if new_config is None:
+        writer.copy(0, source.status.st_size)
+    elif model.archive is None:
+        writer.write(new_config.encode())
+    else:
+        replacement = {_keras_file.CONFIG_MEMBER: new_config.encode()}
+        _archive_rewrite.rewrite_archive(writer, model.archive, replacement)
+
+
+def _keep_owner(new: _atomic.StagedFile, original: os.stat_result) -> None:
+    """Give the new file the original's owner and group, or refuse."""
+    mine = os.fstat(new.descriptor)
+    if (mine.st_uid, mine.st_gid) == (original.st_uid, original.st_gid):
+        return
+    try:
+        os.fchown(new.descriptor, original.st_uid, original.st_gid)
+    except OSError as error:
+        raise RepairRefused(
+            f"cannot keep the owner of {new.destination} (uid {original.st_uid}, "
+            f"gid {original.st_gid}): {error.strerror}; run as that user, or "
+            "write a copy with -o"
+        ) from None
+
+
+def _changed(path: Path) -> RepairRefused:
+    return RepairRefused(f"{path} changed while it was being repaired")
+
+
+def _publish_in_place(
+    new: _atomic.StagedFile,
+    source: _keras_file.ModelSource,
+    keep: Path | None,
+    force: bool,
+) -> None:
+    """Swap the new file in, keep the very file that was read as ``keep``."""
+    path = new.destination
+    if new.exchange():
+        # `new.path` now names what was at `path`: it must be what was read.
+        try:
+            swapped_out = _keras_file.Identity.of(os.stat(new.path))
+        except OSError:
+            swapped_out = None
+        if swapped_out != source.identity:
+            new.exchange()  # put it back
+            new.published = False
+            raise _changed(path)
+        try:
+            if keep is None:
+                os.unlink(new.path)
+            elif force:
+                os.replace(new.path, keep)
+            else:
+                os.link(new.path, keep)
+                os.unlink(new.path)
+        except OSError:
+            new.exchange()  # the original goes back to its name
+            new.published = False
+            raise
+        return
+    # No atomic swap here: back up by a link, check, then rename over.
+    if keep is not None:
+        _link_backup(source, keep, force)
+    if not source.still_at_path():
+        if keep is not None:
+            keep.unlink(missing_ok=True)
+        raise _changed(path)
+    new.replace()
+
+
+def _link_backup(source: _keras_file.ModelSource, keep: Path, force: bool) -> None:
+    """``keep`` becomes another name of the file that was read (or a copy)."""
+    temporary = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
+    try:
+        os.link(source.path, temporary)
+    except OSError:
+        raise RepairRefused(
+            "this file system has neither atomic swaps nor hard links; "
+            "use --no-backup or -o OUT"
+        ) from None
+    try:
+        if _keras_file.Identity.of(os.stat(temporary)) != source.identity:
+            raise _changed(Path(source.path))
+        if force:
+            os.replace(temporary, keep)
         else:
-            replacement = {_keras_file.CONFIG_MEMBER: new_config.encode()}
-            _archive_rewrite.rewrite_archive(writer, model.archive, replacement)
+            os.link(temporary, keep)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def repair(
-    source: Path,
+    source_path: Path,
     destination: Path | None = None,
     *,
     in_place: bool = False,
@@ -101,42 +218,65 @@ def repair(
     force: bool = False,
     sync: bool = True,
     progress: _archive_rewrite.Progress = lambda copied: None,
+    max_config_bytes: int = _keras_file.DEFAULT_MAX_CONFIG_BYTES,
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
 ) -> RepairOutcome:
-    """Repair ``source`` into ``destination``, or into itself with ``in_place``.
+    """Repair ``source_path`` into ``destination``, or into itself with ``in_place``.
 
     Raises ``UnreadableModel`` for input that is not a readable model,
     ``NotExactlyRepairable`` when a value cannot be written exactly,
-    ``RepairRefused`` for a destination it must not touch, and ``OSError``
-    when writing fails; in every case the destination is left as it was.
+    ``TooLarge`` past ``max_elements``, ``RepairRefused`` for a destination
+    it must not touch or a file that changed meanwhile, and ``OSError``
+    when writing fails; in every case everything is left as it was.
     ``sync=False`` skips the fsyncs: still atomic for a killed process or a
     full disk, but a power cut soon after may lose the new file's data.
     """
-    _keras_file.check_regular_file(source)
     if in_place:
-        destination = source
+        destination = source_path
     elif destination is None:
         raise RepairRefused("give an output file (-o OUT) or --in-place")
     else:
-        _check_destination(source, destination, force)
-    model = _keras_file.read_model(source)
-    repaired, repairs = repair_config(model.config)
-    other = _config_scan.scan_config(model.config).other
-    if not repairs and in_place:
-        return RepairOutcome(repairs, other, None, None)
-    keep = backup_path(source) if in_place and backup else None
-    if keep is not None and os.path.lexists(keep) and not force:
-        raise RepairRefused(f"{keep} exists; pass --force to overwrite it")
-    new_config = json.dumps(repaired) if repairs else None
-
-    def keep_original() -> None:  # once the new file is complete, not before
+        _check_destination(source_path, destination, force)
+    keep = backup_path(source_path) if in_place and backup else None
+    with _keras_file.open_source(source_path, follow_symlinks=not in_place) as source:
+        if in_place:
+            _lock(source, source_path)
+        model = _keras_file.read_model(source, max_config_bytes)
+        found = _config_scan.scan_config(model.config) if model.config else None
+        if model.legacy_hdf5 and found and found.arguments:
+            raise RepairRefused(
+                "a legacy HDF5 (.h5) model holding array-valued Rescaling "
+                "arguments; repair rewrites .keras and model .json files only: "
+                "load it with the shim, or save it again as .keras",
+                source_path,
+            )
+        repairs = apply_repairs(found.arguments, max_elements) if found else ()
+        other = found.other if found else ()
+        if not repairs and in_place:
+            return RepairOutcome(repairs, other, None, None, model.legacy_hdf5)
         if keep is not None:
-            _make_backup(source, keep)
-
-    with _atomic.replacing(
-        destination,
-        mode=stat.S_IMODE(source.stat().st_mode),
-        sync=sync,
-        before_replace=keep_original,
-    ) as target:
-        _write_result(target, source, model, new_config, progress, sync)
-    return RepairOutcome(repairs, other, destination, keep)
+            _check_backup(keep, force)
+        new_config = json.dumps(model.config) if repairs else None
+        with _atomic.staged(destination) as new:
+            _write_result(new.descriptor, source, model, new_config, progress, sync)
+            if not source.unchanged():
+                raise _changed(source_path)
+            if in_place:
+                _keep_owner(new, source.status)
+            new.finish(mode=stat.S_IMODE(source.status.st_mode), sync=sync)
+            if in_place:
+                _publish_in_place(new, source, keep, force)
+            elif force:
+                _refuse_unless_regular(destination)
+                new.replace()
+            else:
+                try:
+                    new.link_no_clobber()
+                except FileExistsError:
+                    raise RepairRefused(
+                        f"{destination} appeared while repairing; pass --force "
+                        "to overwrite it"
+                    ) from None
+    if sync:
+        _atomic.fsync_folder(destination.parent)
+    return RepairOutcome(repairs, other, destination, keep, model.legacy_hdf5)

@@ -18,16 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-DATA_MARKERS = frozenset({"__numpy__", "__tensor__"})
-
-
-def is_data_marker(value: object) -> bool:
-    """Whether ``value`` is a serialized NumPy array or backend tensor."""
-    return (
-        isinstance(value, Mapping)
-        and value.get("class_name") in DATA_MARKERS
-        and isinstance(value.get("config"), Mapping)
-    )
+from keras_rescaling_patch._markers import is_data_marker
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,14 +86,42 @@ def find_root(folder: Path) -> Path:
     raise BadInput(f"{folder} contains no keras/ package")
 
 
+def read_text(path: Path) -> str:
+    """A source file's text, or ``BadInput`` saying why it cannot be had."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path} ({error.strerror or error})") from None
+
+
 def read_version(root: Path) -> str:
     for name in VERSION_FILES:
         path = root / name
         if path.is_file():
-            match = VERSION_LINE.search(path.read_text(encoding="utf-8"))
+            match = VERSION_LINE.search(read_text(path))
             if match:
                 return match[1]
     raise BadInput(f"cannot find Keras's __version__ under {root / 'keras'}")
+
+
+def _check_target(target: Path) -> None:
+    """Only a regular file is rewritten: a link would become a copy."""
+    if target.is_symlink():
+        raise BadInput(
+            f"{target} is a symbolic link; vendor rewrites regular files only "
+            f"(it points to {target.resolve()}: patch that tree instead)"
+        )
+    if not target.is_file():
+        raise BadInput(
+            f"{target} is missing; vendor expects the wheel/sdist layout (for a "
+            "git checkout of v3.0-v3.2 use patches/keras-source+v3.0.0-v3.2.1.patch)"
+        )
+
+
+def _writable(target: Path) -> bool:
+    return os.access(target.parent, os.W_OK) and os.access(target, os.W_OK)
 
 
 def patch_for(version: Version) -> str | None:
@@ -127,32 +156,42 @@ def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Rep
             f"Keras {raw_version} is not an affected release ({why}); nothing changed.",
         )
     target = root / TARGET
-    if not target.is_file():
-        return Report(
-            Outcome.BAD_INPUT,
-            f"{target} is missing; vendor expects the wheel/sdist layout (for a "
-            "git checkout of v3.0-v3.2 use patches/keras-source+v3.0.0-v3.2.1.patch)",
-        )
+    try:
+        _check_target(target)
+        current = read_text(target)
+    except BadInput as error:
+        return Report(Outcome.BAD_INPUT, str(error))
     patch_path = patch_directory() / name
     patch_text = patch_path.read_text(encoding="utf-8")
     file_patch = _unified_diff.parse(patch_text)[0]
     pristine_digest = PRISTINE_DIGEST.search(patch_text)
     if pristine_digest is None:
         raise ValueError(f"{patch_path} has no Pristine-SHA256 header")
-    current = target.read_bytes().decode("utf-8")
     state = _state_of(current, file_patch, pristine_digest[1])
     if state is _State.MODIFIED:
         return _refusal(current, file_patch, reverse, raw_version, root, patch_path)
     if state is (_State.PATCHED if reverse else _State.PRISTINE):
         updated = _unified_diff.apply(current, file_patch, reverse=reverse)
         action = f"undoing {name} on" if reverse else f"applying {name} to"
+        if not _writable(target):
+            return Report(
+                Outcome.BAD_INPUT,
+                f"Keras {raw_version}: cannot write {target}; nothing changed",
+            )
         if dry_run:
             return Report(
                 Outcome.NOTHING_TO_DO,
                 f"Keras {raw_version}: {action} {target} would succeed "
                 "(dry run; nothing changed).",
             )
-        write_text_atomically(target, updated, mode=target.stat().st_mode)
+        try:
+            write_text_atomically(target, updated, mode=target.stat().st_mode)
+        except OSError as error:
+            return Report(
+                Outcome.BAD_INPUT,
+                f"Keras {raw_version}: cannot write {target}: "
+                f"{error.strerror or error}; nothing changed",
+            )
         done = f"undid {name} on" if reverse else f"applied {name} to"
         return Report(Outcome.CHANGED, f"Keras {raw_version}: {done} {target}.")
     wording = "already patched" if state is _State.PATCHED else "not patched"

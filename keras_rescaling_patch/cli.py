@@ -26,6 +26,22 @@ TENSORFLOW_DISTRIBUTIONS = (
 )
 
 
+def say(text: str, *, error: bool = False, flush: bool = False) -> None:
+    """Print one line; no terminal can turn a finished command into a crash.
+
+    Streams are set to escape what they cannot encode (see ``main``), and a
+    reader that went away (``| head``) only stops the output: the exit
+    code still tells what was done.
+    """
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(text, file=stream, flush=flush)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # further output goes nowhere
+        os.close(devnull)
+
+
 def _tensorflow_version() -> str | None:
     import importlib.metadata  # 25 ms: only `status` needs it
 
@@ -73,17 +89,17 @@ def _yes_no(value: bool) -> str:
 def command_status(arguments: argparse.Namespace) -> int:
     report = status_report()
     if arguments.json:
-        print(json.dumps(report, indent=2))
+        say(json.dumps(report, indent=2))
         return 0
-    print(f"keras-rescaling-patch {report['package_version']}")
-    print(f"  Keras:      {report['keras_version'] or 'not installed'}")
-    print(f"  backend:    {report['keras_backend'] or '-'}")
-    print(f"  TensorFlow: {report['tensorflow_version'] or 'not installed'}")
-    print(f"  affected:   {_yes_no(report['affected'])}")
-    print(f"  active:     {_yes_no(report['active'])}")
-    print(f"  reason:     {report['reason']}")
+    say(f"keras-rescaling-patch {report['package_version']}")
+    say(f"  Keras:      {report['keras_version'] or 'not installed'}")
+    say(f"  backend:    {report['keras_backend'] or '-'}")
+    say(f"  TensorFlow: {report['tensorflow_version'] or 'not installed'}")
+    say(f"  affected:   {_yes_no(report['affected'])}")
+    say(f"  active:     {_yes_no(report['active'])}")
+    say(f"  reason:     {report['reason']}")
     hooks = ", ".join(report["startup_hooks"]) or "not installed"
-    print(f"  start-up hook: {hooks}")
+    say(f"  start-up hook: {hooks}")
     return 0
 
 
@@ -92,21 +108,21 @@ def command_check(arguments: argparse.Namespace) -> int:
 
     report = status_report()
     if report["keras_version"] is None:
-        print(f"check: cannot run: {report['reason']}", file=sys.stderr)
+        say(f"check: cannot run: {report['reason']}", error=True)
         return 1
-    print(
+    say(
         f"Checking Keras {report['keras_version']} ({report['keras_backend']} "
         "backend); this takes about a minute.",
         flush=True,
     )
     steps = iter(range(1, 3))
     result = _selfcheck.run_check(
-        lambda text: print(f"  [{next(steps)}/2] {text}...", flush=True)
+        lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True)
     )
     for label, reload in (("without", result.without_shim), ("with", result.with_shim)):
         how = f" ({reload.loader})" if reload.loader else ""
-        print(f"  reloaded {label} the shim{how}: {reload.describe()}")
-    print(result.verdict())
+        say(f"  reloaded {label} the shim{how}: {reload.describe()}")
+    say(result.verdict())
     return 0 if result.ok else 1
 
 
@@ -116,9 +132,8 @@ def command_vendor(arguments: argparse.Namespace) -> int:
     report = _vendor.vendor(
         arguments.directory, dry_run=arguments.dry_run, reverse=arguments.reverse
     )
-    stream = sys.stdout if report.exit_code == 0 else sys.stderr
-    prefix = "" if report.exit_code == 0 else "vendor: "
-    print(prefix + report.message, file=stream)
+    failed = report.exit_code != 0
+    say(("vendor: " if failed else "") + printable(report.message), error=failed)
     return report.exit_code
 
 
@@ -131,15 +146,15 @@ def command_startup_hook(arguments: argparse.Namespace) -> int:
     try:
         change = action(user=arguments.user)
     except _startup_hook.HookError as error:
-        print(f"{arguments.command}: {error}", file=sys.stderr)
+        say(f"{arguments.command}: {error}", error=True)
         return 2
     if installing:
         state = "installed" if change.changed else "already installed"
     else:
         state = "removed" if change.changed else "was not installed"
-    print(f"start-up hook {state}: {change.path}")
+    say(f"start-up hook {state}: {change.path}")
     if installing and change.record is None:
-        print(
+        say(
             "  note: no installer RECORD could list it, so `pip uninstall "
             "keras-rescaling-patch` will not remove it; run "
             "`keras-rescaling-patch uninstall-startup-hook` first"
@@ -155,9 +170,29 @@ def command_run(arguments: argparse.Namespace) -> int:
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
-        print("run: give a command to run, e.g. run -- python app.py", file=sys.stderr)
+        say("run: give a command to run, e.g. run -- python app.py", error=True)
         return 2
     return _run.run(command)
+
+
+def printable(text: object) -> str:
+    """``text`` with every non-printable character escaped (``\\x1b``, ``\\n``).
+
+    Names and paths come from files and from users: an ANSI sequence or a
+    carriage return in a layer name must not rewrite what the terminal
+    shows. ``--json`` output stays exact.
+    """
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in value
+    )
+
+
+def _config_limit(arguments: argparse.Namespace) -> int:
+    return int(arguments.max_config_mib * 1024 * 1024)
 
 
 def command_scan(arguments: argparse.Namespace) -> int:
@@ -168,41 +203,51 @@ def command_scan(arguments: argparse.Namespace) -> int:
     for path in arguments.files:
         report: dict[str, Any] = {"file": str(path)}
         try:
-            found = _config_scan.scan_config(_keras_file.read_model_config(path))
+            with _keras_file.open_source(path) as source:
+                model = _keras_file.read_model(source, _config_limit(arguments))
+            found = _config_scan.scan_config(model.config)
         except _keras_file.UnreadableModel as error:
             report["error"] = str(error)
             if not arguments.json:
-                print(f"scan: {path}: {error}", file=sys.stderr)
+                say(f"scan: {printable(path)}: {printable(error)}", error=True)
         else:
+            report["format"] = "hdf5" if model.legacy_hdf5 else "keras"
             report["affected"] = [finding.as_dict() for finding in found.affected]
             report["other"] = [finding.as_dict() for finding in found.other]
             if not arguments.json:
-                _print_scan(path, found)
+                _print_scan(path, found, model.legacy_hdf5)
         reports.append(report)
     if any("error" in report for report in reports):
         code = 2
     else:
         code = 1 if any(report["affected"] for report in reports) else 0
     if arguments.json:
-        print(json.dumps({"files": reports, "exit_code": code}, indent=2))
+        say(json.dumps({"files": reports, "exit_code": code}, indent=2))
     return code
 
 
-def _print_scan(path: Path, found: Any) -> None:
+def _print_scan(path: Path, found: Any, legacy_hdf5: bool) -> None:
+    kind = " (legacy HDF5 model)" if legacy_hdf5 else ""
     if found.affected:
-        print(
-            f"{path}: {len(found.affected)} array-valued Rescaling argument(s); "
-            "stock Keras 3.0-3.4 cannot run this file"
+        say(
+            f"{printable(path)}{kind}: {len(found.affected)} array-valued Rescaling "
+            "argument(s); stock Keras 3.0-3.4 cannot run this file"
+        )
+    elif legacy_hdf5:
+        say(
+            f"{printable(path)}: legacy HDF5 model, not affected: its Rescaling "
+            "arguments are plain lists, which Keras 3.0-3.4 load"
         )
     else:
-        print(f"{path}: no array-valued Rescaling arguments")
+        say(f"{printable(path)}: no array-valued Rescaling arguments")
     for finding in found.affected:
-        print(
-            f"  {finding.path}  {finding.key.split('.')[-1]}  {finding.marker} "
-            f"{finding.dtype} shape {_shape_text(finding.shape or ())}"
+        say(
+            f"  {printable(finding.path)}  {finding.key.split('.')[-1]}  "
+            f"{finding.marker} {printable(finding.dtype)} shape "
+            f"{_shape_text(finding.shape or ())}"
         )
     for finding in found.other:
-        print(f"  other array-valued config (information only): {_where(finding)}")
+        say(f"  other array-valued config (information only): {_where(finding)}")
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -211,27 +256,33 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 def _where(finding: Any) -> str:
     """Where an array sits in the config, and what it is."""
-    return f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}"
+    return printable(f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}")
 
 
 def _describe_repair(repair: Any) -> str:
     return (
-        f"  {repair.path}  {repair.argument}  {repair.marker} {repair.stored_dtype} "
-        f"shape {_shape_text(repair.shape)} -> plain list "
-        f"(computes in {repair.compute_dtype})"
+        f"  {printable(repair.path)}  {repair.argument}  {repair.marker} "
+        f"{printable(repair.stored_dtype)} shape {_shape_text(repair.shape)} -> "
+        f"plain list (computes in {repair.compute_dtype})"
     )
 
 
 def command_repair(arguments: argparse.Namespace) -> int:
     """Rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 loads."""
-    from keras_rescaling_patch import _config_repair, _keras_file, _progress, _repair
+    from keras_rescaling_patch import (
+        _config_repair,
+        _keras_file,
+        _progress,
+        _repair,
+    )
 
     source: Path = arguments.file
+    shown = printable(source)
     if arguments.no_backup and not arguments.in_place:
-        print("repair: --no-backup only goes with --in-place", file=sys.stderr)
+        say("repair: --no-backup only goes with --in-place", error=True)
         return 2
     try:
-        total = source.lstat().st_size
+        total = source.stat().st_size
     except OSError:
         total = 0  # repair() says what is wrong with it
     try:
@@ -244,51 +295,83 @@ def command_repair(arguments: argparse.Namespace) -> int:
                 force=arguments.force,
                 sync=not arguments.no_sync,
                 progress=progress,
+                max_config_bytes=_config_limit(arguments),
+                max_elements=arguments.max_array_elements,
             )
     except _config_repair.NotExactlyRepairable as error:
-        print(
-            f"repair: {source}: cannot repair exactly: {error}; nothing written. "
-            "Load this file with the shim (import keras_rescaling_patch) or "
-            "Keras >= 3.5 instead",
-            file=sys.stderr,
+        say(
+            f"repair: {shown}: cannot repair exactly: {printable(error)}; nothing "
+            "written. Load this file with the shim (import keras_rescaling_patch) "
+            "or Keras >= 3.5 instead",
+            error=True,
         )
         return 1
-    except (_keras_file.UnreadableModel, _repair.RepairRefused) as error:
-        print(f"repair: {source}: {error}", file=sys.stderr)
+    except (_keras_file.UnreadableModel, _config_repair.TooLarge) as error:
+        say(f"repair: {shown}: {printable(error)}", error=True)
+        return 2
+    except _repair.RepairRefused as error:
+        about = f"{printable(error.about)}: " if error.about is not None else ""
+        say(f"repair: {about}{printable(error)}; nothing written", error=True)
         return 2
     except OSError as error:  # the output side: the input was read above
-        where = arguments.output or source
-        print(f"repair: cannot write {where}: {error.strerror}", file=sys.stderr)
+        where = printable(arguments.output or source)
+        say(
+            f"repair: cannot write {where}: {error.strerror or error}; nothing written",
+            error=True,
+        )
         return 2
     except KeyboardInterrupt:
-        print("repair: interrupted; nothing written", file=sys.stderr)
+        say("repair: interrupted; nothing written", error=True)
         return 130
     _print_repair(source, outcome)
     return 0
 
 
 def _print_repair(source: Path, outcome: Any) -> None:
+    shown = printable(source)
     if not outcome.repairs:
         done = (
             "left unchanged"
             if outcome.written is None
-            else f"copied unchanged to {outcome.written}"
+            else f"copied unchanged to {printable(outcome.written)}"
         )
-        print(
-            f"{source}: nothing to repair (no array-valued Rescaling arguments); {done}"
-        )
+        say(f"{shown}: nothing to repair (no array-valued Rescaling arguments); {done}")
     else:
         if outcome.written == source:
-            kept = outcome.backup or "no backup"
-            where = f"{source} in place (original: {kept})"
+            kept = printable(outcome.backup) if outcome.backup else "no backup"
+            where = f"{shown} in place (original: {kept})"
         else:
-            where = f"{source} -> {outcome.written}"
+            where = f"{shown} -> {printable(outcome.written)}"
         count = len(outcome.repairs)
-        print(f"repaired {where}: {count} Rescaling argument(s) now plain lists")
+        say(f"repaired {where}: {count} Rescaling argument(s) now plain lists")
         for repair in outcome.repairs:
-            print(_describe_repair(repair))
+            say(_describe_repair(repair))
     for finding in outcome.other:
-        print(f"  other array-valued config, left as it is: {_where(finding)}")
+        say(f"  other array-valued config, left as it is: {_where(finding)}")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _add_config_limit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-config-mib",
+        metavar="MIB",
+        type=_positive_number,
+        default=16,
+        help="refuse a model config larger than this, in MiB (default 16)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -344,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("files", metavar="FILE", type=Path, nargs="+")
     scan.add_argument("--json", action="store_true", help="print JSON for machines")
+    _add_config_limit(scan)
     scan.set_defaults(handler=command_scan)
     repair = commands.add_parser(
         "repair",
@@ -380,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not wait for the output to reach the disk (faster; a power "
         "cut right after may lose it)",
+    )
+    _add_config_limit(repair)
+    repair.add_argument(
+        "--max-array-elements",
+        metavar="N",
+        type=_positive_int,
+        default=1_000_000,
+        help="refuse a scale or offset holding more values (default 1000000)",
     )
     repair.set_defaults(handler=command_repair)
     run = commands.add_parser(
@@ -421,9 +513,20 @@ def build_parser() -> argparse.ArgumentParser:
 NEEDS_A_VALID_SETTING = frozenset({"status", "check", "run"})
 
 
+def _escape_what_cannot_be_encoded() -> None:
+    """An ASCII terminal, a C locale or a lone surrogate in a layer name:
+    escape instead of raising UnicodeEncodeError mid-output."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     from keras_rescaling_patch import _activation
 
+    _escape_what_cannot_be_encoded()
     arguments = build_parser().parse_args(argv)
     # TensorFlow's start-up chatter would bury status and check; a user's
     # own setting wins, and children of `run` inherit the user's, untouched.
@@ -433,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         arguments.command in NEEDS_A_VALID_SETTING
         and _activation.mode == _activation.INVALID
     ):
-        print(f"{arguments.command}: {_activation.mode_problem}", file=sys.stderr)
+        say(f"{arguments.command}: {_activation.mode_problem}", error=True)
         return 2
     handler = arguments.handler
     return int(handler(arguments))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,13 @@ def save_affected_model(folder: Path) -> AffectedModel:
 def affected_model(tmp_path_factory: pytest.TempPathFactory) -> AffectedModel:
     """The one affected model of the suite (session-wide; copy before loading)."""
     return save_affected_model(tmp_path_factory.mktemp("affected"))
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder other users can reach (pytest's own temporary folders are
+    private to their owner), for tests that act as another user."""
+    folder = Path(tempfile.mkdtemp(prefix="krp-shared-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

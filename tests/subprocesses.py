@@ -135,3 +135,37 @@ def make_venv(
         env=environment(source_tree=False),
     )  # fmt: skip
     return folder / "bin"
+
+
+NOBODY = 65534
+
+
+def as_another_user(
+    arguments: list[str], **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run this package's command line as ``nobody`` (the tests run as root).
+
+    The file tools need only the standard library, so the system's Python
+    runs them (the test venv's may live where ``nobody`` cannot reach); it
+    reads the package from this checkout. Skips the test where that is not
+    possible.
+    """
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to act as another user")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None:
+        pytest.skip("no system python3 for another user")
+    env = environment()
+    probe = subprocess.run(
+        [python, "-c", "import keras_rescaling_patch.cli"],
+        env=env, cwd="/", capture_output=True, user=NOBODY,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"nobody cannot import this checkout: {probe.stderr[-200:]!r}")
+    return subprocess.run(
+        [python, "-m", "keras_rescaling_patch", *arguments],
+        env=env, cwd="/", capture_output=True, text=True, user=NOBODY,
+        **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip

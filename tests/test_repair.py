@@ -276,7 +276,7 @@ def test_an_unwritable_folder_is_named_in_one_line(
     out = tmp_path / "out.keras"
     code, stdout, err = repair(capsys, files["affected"], "-o", out)
     assert (code, stdout) == (2, "")
-    assert err == f"repair: cannot write {out}: Permission denied\n"
+    assert err == f"repair: cannot write {out}: Permission denied; nothing written\n"
 
 
 def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
@@ -411,3 +411,130 @@ def test_repair_never_imports_keras_or_numpy(
 ) -> None:
     arguments = ["repair", str(files["affected"]), "-o", str(tmp_path / "out.keras")]
     assert cli_in_bare_interpreter(arguments) == (0, [])
+
+
+def numpy_marker(value: object, dtype: str) -> dict[str, object]:
+    return {"class_name": "__numpy__", "config": {"value": value, "dtype": dtype}}
+
+
+def _json_model_with(tmp_path: Path, marker: dict[str, object]) -> Path:
+    """A model .json (as to_json writes it) whose Rescaling scale is ``marker``."""
+    config = json.loads(rescaling_model(np.array([1.0, 2.0, 3.0])).to_json())
+    [layer] = [e for e in config["config"]["layers"] if e["class_name"] == "Rescaling"]
+    layer["config"]["scale"] = marker
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"),
+    [
+        ("int32", [1.5, 2.5, -0.7]),
+        ("bool", [2, 0, 1]),
+        ("uint8", [-1, 300, 1]),
+        ("int32", [2**40, 1, 1]),
+        ("int8", [float("nan"), 1, 1]),
+    ],
+)
+def test_integer_values_their_dtype_cannot_hold_are_refused(
+    dtype: str, value: list[object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NumPy would truncate or wrap them on loading; a list would not."""
+    model = _json_model_with(tmp_path, numpy_marker(value, dtype))
+    code, stdout, err = repair(capsys, model, "-o", tmp_path / "out.json")
+    assert (code, stdout) == (1, "") and len(err.splitlines()) == 1
+    assert f"which {dtype} cannot hold exactly" in err and "nothing written" in err
+    assert listing(tmp_path) == ["model.json"]
+
+
+def test_integer_and_bool_values_their_dtype_holds_are_repaired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = {
+        "class_name": "__numpy__",
+        "config": {"value": [1, 0, 1], "dtype": "bool"},
+    }
+    model = _json_model_with(tmp_path, marker)
+    assert repair(capsys, model, "-o", tmp_path / "out.json")[0] == 0
+    [layer] = [
+        e
+        for e in json.loads((tmp_path / "out.json").read_text())["config"]["layers"]
+        if e["class_name"] == "Rescaling"
+    ]
+    assert layer["config"]["scale"] == [1.0, 0.0, 1.0]
+
+
+def test_the_work_is_bounded_by_limits_that_flags_raise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = [0.5] * 1_200_000
+    marker = {
+        "class_name": "__numpy__",
+        "config": {"value": values, "dtype": "float32"},
+    }
+    model = _json_model_with(tmp_path, marker)
+    out = tmp_path / "out.json"
+    code, _, err = repair(capsys, model, "-o", out)
+    assert code == 2 and "holds over 1000000 values" in err
+    assert "--max-array-elements" in err and not out.exists()
+    assert repair(capsys, model, "-o", out, "--max-array-elements", "2000000")[0] == 0
+    code, _, err = repair(
+        capsys, model, "-o", tmp_path / "o2.json", "--max-config-mib", "1"
+    )
+    assert (
+        code == 2 and "over the limit of 1048576" in err and "--max-config-mib" in err
+    )
+    assert main(["scan", str(model), "--max-config-mib", "1"]) == 2
+
+
+def test_bytes_after_the_end_of_the_archive_are_kept(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A trailing block (a signature, say) stays at the end of the output."""
+    signed = tmp_path / "signed.keras"
+    signed.write_bytes(files["affected"].read_bytes() + b"SIGNATURE-BLOCK\x00\x01")
+    out = tmp_path / "out.keras"
+    assert main(["repair", str(signed), "-o", str(out)]) == 0
+    assert out.read_bytes().endswith(b"SIGNATURE-BLOCK\x00\x01")
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None
+
+
+def test_in_place_refuses_a_symlink_but_o_follows_one(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = copy_of(files["affected"], tmp_path)
+    link = tmp_path / "link.keras"
+    link.symlink_to(target)
+    before = target.read_bytes()
+    code, _, err = repair(capsys, link, "--in-place")
+    assert code == 2 and "is a symbolic link" in err
+    assert link.is_symlink() and target.read_bytes() == before
+    assert repair(capsys, link, "-o", tmp_path / "out.keras")[0] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("ascii", "模型/缩放"), ("utf-8", "lone\ud800surrogate")],
+)
+def test_any_layer_name_on_any_terminal_never_crashes_after_writing(
+    encoding: str, name: str, tmp_path: Path
+) -> None:
+    """The exit code tells the truth about what was written."""
+    model = _json_model_with(tmp_path, numpy_marker([2.0], "float32"))
+    config = json.loads(model.read_text())
+    [layer] = [e for e in config["config"]["layers"] if e["class_name"] == "Rescaling"]
+    layer["config"]["name"] = name
+    model.write_text(json.dumps(config))  # ensure_ascii: escapes, lone ones too
+    completed = subprocess.run(
+        [sys.executable, "-m", "keras_rescaling_patch", "repair", str(model),
+         "--in-place"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding},
+        capture_output=True,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert b"Traceback" not in completed.stderr
+    assert b"repaired" in completed.stdout and b"\\u" in completed.stdout
+    assert "__numpy__" not in model.read_text()

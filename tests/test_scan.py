@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_rescaling_patch
 from keras_rescaling_patch.cli import main
 from tests.subprocesses import cli_in_bare_interpreter
 
@@ -114,3 +115,110 @@ def test_several_files_worst_exit_code_wins(
 
 def test_scan_never_imports_keras(files: dict[str, Path]) -> None:
     assert cli_in_bare_interpreter(["scan", str(files["affected"])]) == (1, [])
+
+
+def _model_json(layers: list[dict[str, object]]) -> str:
+    """A Functional model config holding ``layers``, as to_json writes it."""
+    return json.dumps(
+        {
+            "module": "keras.src.models.functional",
+            "class_name": "Functional",
+            "config": {"name": "outer", "trainable": True, "layers": layers},
+            "registered_name": "Functional",
+        }
+    )
+
+
+def _rescaling(**changes: object) -> dict[str, object]:
+    marker = {"class_name": "__numpy__", "config": {"value": [2.0], "dtype": "float32"}}
+    entry: dict[str, object] = {
+        "module": "keras.layers",
+        "class_name": "Rescaling",
+        "config": {
+            "name": "rescale",
+            "trainable": True,
+            "scale": marker,
+            "offset": 0.0,
+        },
+        "registered_name": None,
+    }
+    entry.update(changes)
+    return entry
+
+
+def test_a_rescaling_is_known_by_what_keras_deserializes_it_by(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not by incidental keys: an entry without "trainable" loads the same."""
+    entry = _rescaling()
+    del entry["config"]["trainable"]  # type: ignore[attr-defined]
+    path = tmp_path / "model.json"
+    path.write_text(_model_json([entry]))
+    code, out, _ = scan(capsys, "--json", path)
+    [finding] = json.loads(out)["files"][0]["affected"]
+    assert code == 1 and finding["path"] == "outer/rescale"
+
+
+@pytest.mark.parametrize("module", ["keras_hub.layers", "keras_cv", "keras_layers"])
+def test_other_packages_named_like_keras_are_not_keras(
+    module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(_model_json([_rescaling(module=module)]))
+    code, out, _ = scan(capsys, "--json", path)
+    report = json.loads(out)["files"][0]
+    assert code == 0 and report["affected"] == [] and len(report["other"]) == 1
+
+
+def test_untrusted_text_is_escaped_in_human_output_and_exact_in_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ANSI sequence in a layer name must not rewrite the terminal."""
+    evil = "x\x1b[1A\x1b[2K\rno array-valued Rescaling arguments"
+    entry = _rescaling()
+    entry["config"]["name"] = evil  # type: ignore[index]
+    path = tmp_path / "odd\nname.json"
+    path.write_text(_model_json([entry]))
+    code, out, _ = scan(capsys, path)
+    assert code == 1
+    assert "\x1b" not in out and "\r" not in out and out.count("\n") == 2
+    assert "odd\\nname.json" in out and "x\\x1b[1A\\x1b[2K\\rno array" in out
+    code, out, _ = scan(capsys, "--json", path)
+    report = json.loads(out)
+    assert report["files"][0]["file"] == str(path)
+    assert report["files"][0]["affected"][0]["path"] == f"outer/{evil}"
+
+
+def test_a_symlink_is_followed_for_reading(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "link.keras"
+    link.symlink_to(files["affected"])
+    code, out, err = scan(capsys, link)
+    assert (code, err) == (1, "") and "1 array-valued Rescaling argument" in out
+
+
+def test_a_legacy_h5_file_is_read_and_judged_by_its_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shim_restored: None
+) -> None:
+    """Stock Keras 3.0-3.4 write .h5 arrays as lists; Keras 3.5+ (and the shim)
+    write the same markers as in .keras files, which stock 3.0-3.4 cannot run."""
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Rescaling(np.array([1.0, 2.0]))(inputs))
+    stock, marked = tmp_path / "stock.h5", tmp_path / "marked.h5"
+    keras_rescaling_patch.remove()
+    model.save(stock)
+    keras_rescaling_patch.apply()
+    model.save(marked)
+    code, out, err = scan(capsys, stock)
+    assert (code, err) == (0, "")
+    assert out == f"{stock}: legacy HDF5 model, not affected: its Rescaling " + (
+        "arguments are plain lists, which Keras 3.0-3.4 load\n"
+    )
+    code, out, _ = scan(capsys, marked)
+    assert code == 1 and "(legacy HDF5 model): 1 array-valued Rescaling" in out
+    keras_rescaling_patch.remove()
+    with pytest.raises(Exception, match=r"TrackedDict|__numpy__"):  # the control
+        keras.models.load_model(marked)(np.ones((1, 3), "float32"))
+    code = main(["repair", str(marked), "-o", str(tmp_path / "out.h5")])
+    assert code == 2 and "legacy HDF5" in capsys.readouterr().err

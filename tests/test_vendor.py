@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,9 +15,9 @@ from keras.src.layers.preprocessing import rescaling as installed_rescaling
 
 from keras_rescaling_patch import _unified_diff, _vendor
 from keras_rescaling_patch.cli import main
+from tests.subprocesses import ROOT, as_another_user
 
 PRISTINE = Path(installed_rescaling.__file__).read_bytes()  # stock 3.4.1 wheel
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_tree(folder: Path, version: str = "3.4.1", content: bytes = PRISTINE) -> Path:
@@ -161,8 +164,9 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError):
-        _vendor.vendor(tmp_path)
+    report = _vendor.vendor(tmp_path)
+    assert report.exit_code == 2
+    assert report.message.endswith("No space left on device; nothing changed")
     assert target.read_bytes() == PRISTINE
     assert sorted(p.name for p in target.parent.iterdir()) == ["rescaling.py"]
 
@@ -176,3 +180,79 @@ def test_diff_reader_is_strict() -> None:
         _unified_diff.apply(shifted, file_patch)
     with pytest.raises(_unified_diff.PatchError, match="no file sections"):
         _unified_diff.parse("Description: no diff here\n")
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("keras/src/layers/preprocessing/rescaling.py", "is not UTF-8 text"),
+        ("keras/src/version.py", "is not UTF-8 text"),
+    ],
+)
+def test_a_file_that_is_not_text_is_one_line_exit_2(
+    where: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_tree(tmp_path)
+    (tmp_path / where).write_bytes(b"\xff\xfe\x00 not text")
+    before = snapshot(tmp_path)
+    code, out, err = run(capsys, str(tmp_path))
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1
+    assert words in err and where in err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_symlinked_file_is_refused_and_the_link_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = make_tree(tmp_path / "tree")
+    shared = tmp_path / "shared-rescaling.py"
+    target.rename(shared)
+    target.symlink_to(shared)
+    for flags in ([], ["--dry-run"], ["--reverse"]):
+        code, out, err = run(capsys, *flags, str(tmp_path / "tree"))
+        assert (code, out) == (2, "") and "is a symbolic link" in err, err
+    assert target.is_symlink() and shared.read_bytes() == PRISTINE
+
+
+def test_an_unwritable_tree_is_one_line_exit_2_and_dry_run_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = make_tree(tmp_path)
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(_vendor.os, "access", lambda path, mode: False)
+    code, out, err = run(capsys, "--dry-run", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == f"vendor: Keras 3.4.1: cannot write {target}; nothing changed\n"
+    monkeypatch.undo()
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    code, out, err = run(capsys, str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"vendor: Keras 3.4.1: cannot write {target}: Read-only file system; "
+        "nothing changed\n"
+    )
+    assert target.read_bytes() == PRISTINE
+
+
+@pytest.mark.slow
+def test_a_tree_of_another_user_is_refused_in_one_line(shared_folder: Path) -> None:
+    """Run as `nobody` on root's tree: unwritable, and unreadable at 0600."""
+    tmp_path = shared_folder
+    target = make_tree(tmp_path / "tree")
+
+    def vendor_as_nobody(*flags: str) -> subprocess.CompletedProcess[str]:
+        return as_another_user(["vendor", *flags, str(tmp_path / "tree")])
+
+    for flags in ([], ["--dry-run"]):
+        completed = vendor_as_nobody(*flags)
+        assert completed.returncode == 2, completed.stderr
+        assert completed.stderr.startswith("vendor: Keras 3.4.1: cannot write ")
+        assert len(completed.stderr.splitlines()) == 1
+    target.chmod(0o600)
+    completed = vendor_as_nobody()
+    assert completed.returncode == 2
+    assert completed.stderr == (f"vendor: cannot read {target} (Permission denied)\n")
+    assert target.read_bytes() == PRISTINE

@@ -1,0 +1,63 @@
+"""The start-up hook's file in site-packages, in-process on a fake site folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keras_rescaling_patch import _startup_hook
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """site-packages here, with a dist-info whose RECORD the hook joins."""
+    folder = tmp_path / "site-packages"
+    dist_info = folder / "keras_rescaling_patch-0.1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "RECORD").write_text(
+        "keras_rescaling_patch/__init__.py,sha256=abc,10\n"
+        "keras_rescaling_patch-0.1.0.dist-info/RECORD,,\n"
+    )
+    monkeypatch.setattr(_startup_hook, "site_directory", lambda user: folder)
+    monkeypatch.setattr(_startup_hook, "_site_directories", lambda: [folder])
+    return folder
+
+
+def record(site: Path) -> list[str]:
+    text = (site / "keras_rescaling_patch-0.1.0.dist-info" / "RECORD").read_text()
+    return [line.split(",")[0] for line in text.splitlines()]
+
+
+def test_install_records_the_file_and_uninstall_drops_it(site: Path) -> None:
+    change = _startup_hook.install()
+    assert change.changed and change.path == site / _startup_hook.FILE_NAME
+    assert record(site)[-1] == _startup_hook.FILE_NAME
+    assert _startup_hook.install().changed is False
+    assert record(site).count(_startup_hook.FILE_NAME) == 1
+    assert _startup_hook.installed_hooks() == [change.path]
+    assert _startup_hook.uninstall().changed
+    assert _startup_hook.FILE_NAME not in record(site)
+    assert _startup_hook.uninstall().changed is False
+
+
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe\x00 not text", b"# another tool's start-up file\n"]
+)
+def test_a_foreign_file_is_refused_both_ways_and_never_crashes(
+    content: bytes, site: Path
+) -> None:
+    path = site / _startup_hook.FILE_NAME
+    path.write_bytes(content)
+    assert _startup_hook.installed_hooks() == []
+    for action in (_startup_hook.install, _startup_hook.uninstall):
+        with pytest.raises(_startup_hook.HookError, match="was not written by"):
+            action()
+    assert path.read_bytes() == content
+
+
+def test_an_older_hook_of_ours_is_refreshed(site: Path) -> None:
+    path = site / _startup_hook.FILE_NAME
+    path.write_text(f"{_startup_hook.MARKER}: an older version\nimport os\n")
+    assert _startup_hook.install().changed
+    assert path.read_text() == _startup_hook.CONTENT
