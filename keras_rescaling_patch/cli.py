@@ -18,13 +18,6 @@ from typing import Any
 
 import keras_rescaling_patch
 
-TENSORFLOW_DISTRIBUTIONS = (
-    "tensorflow",
-    "tensorflow-cpu",
-    "tensorflow-intel",
-    "tensorflow-macos",
-)
-
 
 def say(text: str, *, error: bool = False, flush: bool = False) -> None:
     """Print one line; no terminal can turn a finished command into a crash.
@@ -42,73 +35,24 @@ def say(text: str, *, error: bool = False, flush: bool = False) -> None:
         os.close(devnull)
 
 
-def _tensorflow_version() -> str | None:
-    import importlib.metadata  # 25 ms: only `status` needs it
-
-    module = sys.modules.get("tensorflow")
-    version = getattr(module, "__version__", None)
-    if isinstance(version, str):
-        return version
-    for distribution in TENSORFLOW_DISTRIBUTIONS:
-        try:
-            return importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def _keras_backend() -> str | None:
-    keras = sys.modules.get("keras")
-    try:
-        return str(keras.backend.backend()) if keras is not None else None
-    except Exception:  # noqa: BLE001 - Keras 2 or a broken install: no backend
-        return None
-
-
-def status_report() -> dict[str, Any]:
-    """Everything ``status`` prints, as a JSON-ready dict."""
-    from keras_rescaling_patch import _startup_hook
-
-    current = keras_rescaling_patch.status()
-    return {
-        "startup_hooks": [str(path) for path in _startup_hook.installed_hooks()],
-        "package_version": keras_rescaling_patch.__version__,
-        "keras_version": current.keras_version,
-        "keras_backend": _keras_backend(),
-        "tensorflow_version": _tensorflow_version(),
-        "affected": current.affected,
-        "active": current.active,
-        "reason": current.reason,
-    }
-
-
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
-
-
 def command_status(arguments: argparse.Namespace) -> int:
-    report = status_report()
+    from keras_rescaling_patch import _status_report
+
+    report = _status_report.gather()
     if arguments.json:
         say(json.dumps(report, indent=2))
-        return 0
-    say(f"keras-rescaling-patch {report['package_version']}")
-    say(f"  Keras:      {report['keras_version'] or 'not installed'}")
-    say(f"  backend:    {report['keras_backend'] or '-'}")
-    say(f"  TensorFlow: {report['tensorflow_version'] or 'not installed'}")
-    say(f"  affected:   {_yes_no(report['affected'])}")
-    say(f"  active:     {_yes_no(report['active'])}")
-    say(f"  reason:     {report['reason']}")
-    hooks = ", ".join(report["startup_hooks"]) or "not installed"
-    say(f"  start-up hook: {hooks}")
+    else:
+        for line in _status_report.lines(report):
+            say(printable(line))
     return 0
 
 
 def command_check(arguments: argparse.Namespace) -> int:
-    from keras_rescaling_patch import _selfcheck
+    from keras_rescaling_patch import _selfcheck, _status_report
 
-    report = status_report()
-    if report["keras_version"] is None:
-        say(f"check: cannot run: {report['reason']}", error=True)
+    report = _status_report.gather()
+    if not report["keras_importable"]:
+        say(f"check: cannot run: {report['verdict']}", error=True)
         return 1
     say(
         f"Checking Keras {report['keras_version']} ({report['keras_backend']} "
@@ -350,6 +294,25 @@ def _print_repair(source: Path, outcome: Any) -> None:
         say(f"  other array-valued config, left as it is: {_where(finding)}")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the program, its version, and the Keras it sees.
+
+    The Keras version comes from the installed metadata: Keras is not
+    imported (seconds), and a broken Keras cannot break ``--version``.
+    """
+
+    def __init__(self, option_strings: list[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from keras_rescaling_patch import _status_report
+
+        keras = _status_report.keras_distribution_version()
+        seen = f"Keras {keras} installed" if keras else "no Keras installed"
+        say(f"{parser.prog} {keras_rescaling_patch.__version__} ({seen})")
+        parser.exit()
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -383,17 +346,24 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--version", action="version", version=keras_rescaling_patch.__version__
+        "--version",
+        action=_VersionAction,
+        help="print this program's version and the Keras installed here, and exit",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do"
+    )
     status = commands.add_parser(
-        "status", help="Keras version and backend, affected?, shim active?, why."
+        "status",
+        help="what this environment, a program started here and this "
+        "process get from the shim, and why",
     )
     status.add_argument("--json", action="store_true", help="print JSON for machines")
     status.set_defaults(handler=command_status)
     check = commands.add_parser(
         "check",
-        help="save a sample model and reload it without and with the shim here",
+        help="save a sample model and reload it without and with the shim "
+        "here (about a minute)",
     )
     check.set_defaults(handler=command_check)
     vendor = commands.add_parser(
@@ -406,7 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
             "left alone; 2: DIR is not a vendored Keras."
         ),
     )
-    vendor.add_argument("directory", metavar="DIR", type=Path)
+    vendor.add_argument(
+        "directory",
+        metavar="DIR",
+        type=Path,
+        help="the folder that contains the vendored keras/ (or keras/ itself)",
+    )
     vendor.add_argument(
         "--dry-run", action="store_true", help="check only; change nothing"
     )
@@ -416,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     vendor.set_defaults(handler=command_vendor)
     scan = commands.add_parser(
         "scan",
-        help="list array-valued Rescaling arguments in .keras or model .json files",
+        help="list array-valued Rescaling arguments in .keras, model .json or "
+        "legacy .h5 files",
         description=(
             "Read only config.json of each .keras archive (or a model .json "
             "from to_json) and list every Rescaling whose scale or offset is a "
@@ -425,7 +401,13 @@ def build_parser() -> argparse.ArgumentParser:
             "2: a file could not be read."
         ),
     )
-    scan.add_argument("files", metavar="FILE", type=Path, nargs="+")
+    scan.add_argument(
+        "files",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        help=".keras archives, model .json files or legacy .h5 models",
+    )
     scan.add_argument("--json", action="store_true", help="print JSON for machines")
     _add_config_limit(scan)
     scan.set_defaults(handler=command_scan)
@@ -527,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     from keras_rescaling_patch import _activation
 
     _escape_what_cannot_be_encoded()
+    _activation.origin = "command line"  # status says it; no warnings here
     arguments = build_parser().parse_args(argv)
     # TensorFlow's start-up chatter would bury status and check; a user's
     # own setting wins, and children of `run` inherit the user's, untouched.

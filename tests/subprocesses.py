@@ -57,10 +57,11 @@ def run_python(
     env: dict[str, str] | None = None,
     cwd: Path = ROOT,
     timeout: float = 300,
+    arguments: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (environment from :func:`environment`)."""
     return subprocess.run(
-        [python, "-c", code],
+        [python, "-c", code, *(arguments or [])],
         cwd=cwd,
         env=env if env is not None else environment(),
         capture_output=True,
@@ -108,6 +109,7 @@ def make_venv(
     runtime: bool = True,
     with_pip: bool = False,
     keras: str | None = None,
+    with_deps: bool = False,
 ) -> Path:
     """A fresh venv with this package installed (not editable), like a user's.
 
@@ -115,6 +117,8 @@ def make_venv(
     without it the package alone, without its dependencies (enough for the
     file tools and the hook commands). ``with_pip``: seed pip into it.
     ``keras``: another Keras release in place of the pinned one.
+    ``with_deps``: without ``runtime``, still resolve the package's and the
+    requirements' own dependencies.
     Returns the venv's ``bin`` folder. uv installs from its cache in seconds.
     """
     seed = ["--seed"] if with_pip else []
@@ -123,7 +127,9 @@ def make_venv(
         check=True,
     )
     python = str(folder / "bin" / "python")
-    stack = ["-r", str(RUNTIME_REQUIREMENTS)] if runtime else ["--no-deps"]
+    stack = ["-r", str(RUNTIME_REQUIREMENTS)] if runtime else []
+    if not (runtime or with_deps):
+        stack.append("--no-deps")
     if keras is not None:
         override = folder / "keras-override.txt"
         override.write_text(f"keras=={keras}\n")

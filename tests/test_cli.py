@@ -2,32 +2,85 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import json
 from pathlib import Path
 
 import keras
 import pytest
 
+import keras_rescaling_patch
 from keras_rescaling_patch import _selfcheck
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli import build_parser, main
 
 
-def test_status_text(capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_tells_the_environment_the_programs_and_this_process(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["status"]) == 0
-    out = capsys.readouterr().out
-    assert f"Keras:      {keras.__version__}" in out
-    assert "backend:    tensorflow" in out
-    assert "TensorFlow: 2.16.2" in out
-    assert "affected:   yes" in out and "active:     yes" in out
+    lines = capsys.readouterr().out.splitlines()
+    tensorflow = importlib.metadata.version("tensorflow-cpu")
+    assert lines[:6] == [
+        f"keras-rescaling-patch {keras_rescaling_patch.__version__}",
+        "This environment:",
+        f"  Keras:         {keras.__version__} (tensorflow backend)",
+        f"  TensorFlow:    {tensorflow}",
+        "  affected:      yes",
+        f"  why:           Keras {keras.__version__} cannot reload a Rescaling "
+        "layer whose scale or offset is an array (keras-team/keras#20072).",
+    ]
+    assert "A program started here:" in lines
+    assert (
+        "  import keras_rescaling_patch: applies the shim the moment the "
+        + ("program imports Keras")
+        in lines
+    )
+    assert lines[-3:-1] == ["This command's own process:", "  shim active:   yes"]
 
 
 def test_status_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["keras_version"] == keras.__version__
+    assert report["keras_importable"] is True and report["setting"] == "auto"
     assert report["keras_backend"] == "tensorflow"
     assert report["affected"] is True and report["active"] is True
     assert "#20072" in report["reason"]
+    assert set(report["programs"]) == {"import", "startup_hook", "run"}
+
+
+def test_version_names_the_program_and_the_keras_it_sees(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == (
+        f"keras-rescaling-patch {keras_rescaling_patch.__version__} "
+        f"(Keras {keras.__version__} installed)\n"
+    )
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:
+    found = []
+    for action in parser._actions:
+        found.append((parser.prog, action))
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                found.append((f"{parser.prog} {choice.dest}", choice))
+            for sub in action.choices.values():
+                found.extend(_all_actions(sub))
+    return found
+
+
+def test_every_command_and_argument_explains_itself() -> None:
+    silent = [
+        f"{where}: {action.dest}"
+        for where, action in _all_actions(build_parser())
+        if not action.help
+    ]
+    assert silent == []
 
 
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
