@@ -6,10 +6,10 @@ VENV ?= .venv
 REFERENCE_VENV ?= .venv-keras-3.5.0
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
-STACK := requirements/test.txt
+STACK := requirements/test.txt requirements/runtime.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-engines lint typecheck unit unit-without-shim dist-check bench clean \
+.PHONY: demo test test-engines lint typecheck unit unit-without-shim dist dist-check bench clean \
 	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
@@ -21,6 +21,7 @@ test: lint typecheck unit unit-without-shim dist-check
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
@@ -41,8 +42,16 @@ test-engines: $(VENV)/.installed
 	$(BIN)/pytest -m engines -q
 	$(BIN)/pytest -m engines -q --without-shim
 
-dist-check: $(VENV)/.installed
-	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh
+# A release is one command: the sdist and the wheel in dist/, checked.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist . >$(VENV)/build.log 2>&1 || \
+		{ cat $(VENV)/build.log; exit 1; }
+	$(BIN)/twine check --strict dist/*
+
+# Install each distribution (not editable) into a fresh venv and use it.
+dist-check: dist
+	PYTHON=$(abspath $(BIN))/python UV=$(abspath $(UV)) sh scripts/check-dist.sh dist
 
 # The compatibility matrix (noxfile.py): every cell, then the cross-version
 # files; fails if any cell fails or any status differs from matrix/results.json.
@@ -84,13 +93,13 @@ $(UV):
 	$(BIN)/python -m pip install --quiet uv
 
 $(VENV)/.installed: $(UV) $(STACK) setup.cfg pyproject.toml
-	$(UV) pip install --quiet --python $(BIN)/python -r $(STACK) -e .
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/test.txt -e .
 	touch $@
 
-$(REFERENCE_VENV)/.installed: $(UV) $(STACK) requirements/reference-keras.txt setup.cfg
+$(REFERENCE_VENV)/.installed: $(UV) $(STACK) requirements/reference-keras.txt setup.cfg pyproject.toml
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(REFERENCE_VENV)
 	$(UV) pip install --quiet --python $(REFERENCE_VENV)/bin/python \
-		-r $(STACK) --override requirements/reference-keras.txt -e .
+		-r requirements/test.txt --override requirements/reference-keras.txt -e .
 	touch $@
 
 clean:

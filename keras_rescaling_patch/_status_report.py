@@ -55,9 +55,7 @@ def _keras_backend() -> str | None:
         return None
 
 
-def _programs(
-    verdict: Any, importable: bool, hooks: list[str]
-) -> dict[str, str]:
+def _programs(verdict: Any, importable: bool, hooks: list[str]) -> dict[str, str]:
     """What each way of activation does for a program started here."""
     mode = _activation.mode
     hook_at = f" ({', '.join(hooks)})" if hooks else ""

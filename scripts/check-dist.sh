@@ -1,15 +1,15 @@
 #!/bin/sh
-# Build the sdist and the wheel, install each (not editable) into a fresh
-# venv with the pinned stack, check that the shipped diffs are byte-identical
-# to patches/, and run the installed command there.
-# Needs $PYTHON (a venv python with `build`) and $UV.
+# Install the sdist and the wheel in DIST (made by `make dist`), each not
+# editable, into a fresh venv with the pinned runtime stack; check that the
+# shipped diffs are byte-identical to patches/ and the launcher is there,
+# and run the installed command.
+# Usage: check-dist.sh DIST. Needs $PYTHON (a venv python) and $UV.
 set -eu
+dist=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$PYTHON" -m build --outdir "$work/dist" . >"$work/build.log" 2>&1 || {
-    cat "$work/build.log"; exit 1; }
-for artifact in "$work"/dist/*.whl "$work"/dist/*.tar.gz; do
+for artifact in "$dist"/*.whl "$dist"/*.tar.gz; do
     venv="$work/venv-$(basename "$artifact")"
     "$UV" venv --quiet --python "$PYTHON" "$venv"
     "$UV" pip install --quiet --python "$venv/bin/python" -r requirements/runtime.txt "$artifact"
@@ -29,5 +29,8 @@ print(v.patch_directory())')
         echo "dist-check: the patches shipped in $(basename "$artifact") differ from patches/"; exit 1; }
     (cd "$work" && "$venv/bin/keras-rescaling-patch" check >"$work/check.log") || {
         cat "$work/check.log"; exit 1; }
+    (cd "$work" && "$venv/bin/keras-rescaling-patch" run -- "$venv/bin/python" -c \
+        'import sys; assert "keras_rescaling_patch" in sys.modules') || {
+        echo "dist-check: run did not bring the shim into its command"; exit 1; }
     echo "dist-check: $(basename "$artifact") installs and passes check"
 done

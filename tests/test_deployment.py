@@ -69,4 +69,3 @@ def test_tflite_converts_the_export_and_runs_it(
     interpreter.invoke()
     actual = interpreter.get_tensor(taken["index"])
     np.testing.assert_allclose(actual, affected_model.expected, rtol=1e-6, atol=1e-6)
-
