@@ -9,7 +9,7 @@ UV := $(BIN)/uv
 STACK := requirements/test.txt requirements/runtime.txt
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-engines lint typecheck unit unit-without-shim dist dist-check bench clean \
+.PHONY: demo check test test-engines lint typecheck unit unit-without-shim dist dist-check bench clean \
 	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
@@ -18,10 +18,17 @@ demo: $(VENV)/.installed
 
 test: lint typecheck unit unit-without-shim dist-check
 
+# The inner loop: lint, types and the in-process tests, without the tiers
+# marked slow (fresh interpreters, throwaway venvs), network (release
+# downloads) or engines. No venv but .venv; about a minute.
+check: lint typecheck
+	$(BIN)/pytest -q -m "not slow and not network and not engines"
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/python scripts/matrix_report.py --check-readme
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
@@ -87,6 +94,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_startup_hook.py
 	$(BIN)/python benchmarks/bench_scan.py
 	$(BIN)/python benchmarks/bench_repair.py
+	$(BIN)/python benchmarks/bench_limits.py
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

@@ -13,6 +13,7 @@ so torch 2.13.0 (CPU) is installed once with pip into ``.matrix/torch``
 from __future__ import annotations
 
 import sys
+import sysconfig
 from pathlib import Path
 
 import nox
@@ -26,11 +27,16 @@ nox.options.sessions = ["cell"]
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / ".matrix" / "results"
-TORCH_SITE = ROOT / ".matrix" / "torch" / "lib" / "python3.11" / "site-packages"
+TORCH = ROOT / ".matrix" / "torch"
+# Where a venv's packages go, asked of the interpreter rather than spelled
+# with its version (the venvs here are made with the same Python as nox).
+SITE_PACKAGES = sysconfig.get_path("purelib", vars={"base": "{venv}"})
 
 
 def stack(keras: str, backend: str) -> list[str]:
-    """The pins for one cell (DESIGN.md, "Pins that work here")."""
+    """The pins for one cell: the stacks that install and run on Python 3.11
+    (TensorFlow 2.16 and NumPy 1.x for Keras 3.0-3.5; TensorFlow 2.21 for the
+    latest Keras)."""
     modern = keras == LATEST
     pins = [f"keras=={keras}", "pytest==9.2.0", "numpy" if modern else "numpy<2"]
     if backend == "tensorflow":
@@ -45,14 +51,13 @@ def prepare(session: nox.Session, keras: str, backend: str) -> None:
     # Keras 3.0.5's NumPy backend imports the torch backend (an upstream slip),
     # so the NumPy cells get the shared torch too.
     if backend in ("torch", "numpy"):
-        if not TORCH_SITE.is_dir():
+        torch_site = Path(SITE_PACKAGES.format(venv=TORCH))
+        if not torch_site.is_dir():
             session.error(
-                f"{TORCH_SITE} is missing: run `make .matrix/torch/.installed`"
+                f"{torch_site} is missing: run `make .matrix/torch/.installed`"
             )
-        site = (
-            Path(session.virtualenv.location) / "lib" / "python3.11" / "site-packages"
-        )
-        (site / "zz_shared_torch.pth").write_text(f"{TORCH_SITE}\n")
+        site = Path(SITE_PACKAGES.format(venv=session.virtualenv.location))
+        (site / "zz_shared_torch.pth").write_text(f"{torch_site}\n")
 
 
 @nox.session(python="3.11")

@@ -40,6 +40,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from support.processes import environment  # noqa: E402
+
 CLI = [sys.executable, "-m", "keras_rescaling_patch"]
 
 
@@ -100,7 +104,7 @@ def measured(arguments: list[str]) -> tuple[int, float, float]:
     process = subprocess.Popen(
         [*CLI, *arguments],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.synthetic import synthetic_archive
+from support.synthetic import synthetic_archive
 
 REPEATS = 8
 # After os.sync(), let the disk finish discarding the last run's blocks.

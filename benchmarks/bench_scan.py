@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.synthetic import synthetic_archive
-from keras_rescaling_patch import _config_scan, _keras_file
+from keras_rescaling_patch.files import keras_file, scan
+from support.synthetic import synthetic_archive
 
 REPEATS = 25
 
 
 def scan_ms(path: Path) -> float:
     began = time.perf_counter()
-    result = _config_scan.scan_config(_keras_file.read_model_config(path))
+    result = scan.scan_config(keras_file.read_model_config(path))
     elapsed = (time.perf_counter() - began) * 1e3
     assert len(result.affected) == 1
     return elapsed

@@ -10,9 +10,7 @@ Run: ``make bench`` (or ``python benchmarks/bench_startup_hook.py``).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -21,24 +19,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from support.processes import environment, make_venv  # noqa: E402
+
 RUNS = 40
 TARGET_MS = 2.0
-
-
-def build_venv(folder: Path) -> Path:
-    uv = Path(sys.executable).with_name("uv")
-    uv_command = str(uv) if uv.exists() else shutil.which("uv")
-    venv = folder / "venv"
-    if uv_command:
-        subprocess.run(
-            [uv_command, "venv", "-q", "-p", sys.executable, str(venv)], check=True
-        )
-        install = [uv_command, "pip", "install", "-q", "-p", str(venv / "bin/python")]
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        install = [str(venv / "bin/python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*install, "--no-deps", str(ROOT)], check=True)
-    return venv
 
 
 def start_ms(python: str, env: dict[str, str]) -> float:
@@ -60,11 +46,14 @@ def hook_import_us(python: str, env: dict[str, str]) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        venv = build_venv(Path(folder))
-        python = str(venv / "bin/python")
-        cli = str(venv / "bin/keras-rescaling-patch")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run([python, "-m", "compileall", "-q", str(venv)], check=True)
+        # The package alone: the hook must not need (or import) Keras.
+        venv_bin = make_venv(Path(folder) / "venv", runtime=False)
+        python = str(venv_bin / "python")
+        cli = str(venv_bin / "keras-rescaling-patch")
+        env = environment(source_tree=False)
+        subprocess.run(
+            [python, "-m", "compileall", "-q", str(venv_bin.parent)], check=True
+        )
         without, with_hook = [], []
         for _ in range(RUNS):  # interleaved, so drift hits both alike
             subprocess.run(

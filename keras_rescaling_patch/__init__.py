@@ -16,7 +16,7 @@ imported (``import keras``, ``tf.keras``, a submodule, another thread).
 
 from __future__ import annotations
 
-from keras_rescaling_patch import _activation
+from keras_rescaling_patch.runtime import activation
 
 # Not `typing.TYPE_CHECKING`: importing typing would double the cost of this
 # import, which the start-up hook pays in every interpreter.
@@ -24,10 +24,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from keras_rescaling_patch._control import Status
-    from keras_rescaling_patch._warnings import (
+    from keras_rescaling_patch.runtime.public_types import (
         KerasRescalingPatchWarning,
         NotNeededWarning,
+        Status,
     )
 
 __version__ = "0.1.0"
@@ -49,9 +49,9 @@ def apply(force: bool = False) -> bool:
     ``Rescaling`` this package does not recognise. Imports Keras if needed.
     Returns whether the shim is active afterwards.
     """
-    from keras_rescaling_patch import _control
+    from keras_rescaling_patch.runtime import control
 
-    return _control.apply(force)
+    return control.apply(force)
 
 
 def remove() -> bool:
@@ -60,9 +60,9 @@ def remove() -> bool:
     Also cancels a patch still waiting for Keras to be imported. Returns
     whether anything was removed.
     """
-    from keras_rescaling_patch import _control
+    from keras_rescaling_patch.runtime import control
 
-    return _control.remove()
+    return control.remove()
 
 
 def status() -> Status:
@@ -70,28 +70,25 @@ def status() -> Status:
 
     Imports Keras if needed (which applies a waiting patch first).
     """
-    from keras_rescaling_patch import _control
+    from keras_rescaling_patch.runtime import control
 
-    return _control.status()
+    return control.status()
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Status":
-        from keras_rescaling_patch._control import Status
+    """``Status`` and the warnings, created on first use (import cost)."""
+    if name in ("KerasRescalingPatchWarning", "NotNeededWarning", "Status"):
+        from keras_rescaling_patch.runtime import public_types
 
-        return Status
-    if name in ("KerasRescalingPatchWarning", "NotNeededWarning"):
-        from keras_rescaling_patch import _warnings
-
-        return getattr(_warnings, name)
+        return getattr(public_types, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _on_keras_imported() -> None:
-    from keras_rescaling_patch import _control
+    from keras_rescaling_patch.runtime import control
 
-    _control.on_keras_imported()
+    control.on_keras_imported()
 
 
-_activation.activate(_on_keras_imported)
+activation.activate(_on_keras_imported)
 del TYPE_CHECKING

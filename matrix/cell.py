@@ -30,6 +30,10 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from keras_rescaling_patch._keras_releases import is_affected_release  # noqa: E402
+
 SUITE = [
     "tests/test_roundtrips.py",
     "tests/test_scenarios.py",
@@ -104,11 +108,6 @@ def tf_keras_order(env: dict[str, str], folder: Path) -> str:
     if loaded.returncode != 0:
         return f"failed: {last_line(loaded.stderr)}"
     return last_line(loaded.stdout)
-
-
-def is_affected_release(version: str) -> bool:
-    major, minor = (int(part) for part in version.split(".")[:2])
-    return (major, minor) < (3, 5)
 
 
 def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

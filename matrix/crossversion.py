@@ -57,7 +57,7 @@ def save(version: str, with_shim: bool) -> None:
     import numpy as np
 
     assert keras.__version__ == version, keras.__version__
-    from keras_rescaling_patch import _repair
+    from keras_rescaling_patch.files import repair
 
     folder = FILES / (version + ("+shim" if with_shim else ""))
     repaired = FILES / f"{version}+repaired"
@@ -71,7 +71,7 @@ def save(version: str, with_shim: bool) -> None:
             np.save(target / f"{name}.input.npy", batch)
             np.save(target / f"{name}.output.npy", output)
         if not with_shim:
-            _repair.repair(folder / f"{name}.keras", repaired / f"{name}.keras")
+            repair.repair(folder / f"{name}.keras", repaired / f"{name}.keras")
 
 
 def _load_one(path: Path) -> str:

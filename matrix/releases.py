@@ -1,12 +1,15 @@
-"""Which Keras releases and backends the matrix and the patch tests cover."""
+"""Which Keras releases and backends the matrix covers.
+
+The affected releases and the first fixed one are the package's own facts
+(``keras_rescaling_patch._keras_releases``); the rest is the matrix's.
+"""
 
 from __future__ import annotations
 
-AFFECTED = (
-    "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1",
-    "3.2.0", "3.2.1", "3.3.0", "3.3.1", "3.3.2", "3.3.3", "3.4.0", "3.4.1",
-)  # fmt: skip
-FIRST_FIXED = "3.5.0"
+from keras_rescaling_patch import _keras_releases
+
+AFFECTED = _keras_releases.AFFECTED
+FIRST_FIXED = str(_keras_releases.FIRST_FIXED)
 LATEST = "3.15.1"
 RELEASES = (*AFFECTED, FIRST_FIXED, LATEST)
 BACKENDS = ("tensorflow", "jax", "numpy", "torch")

@@ -18,11 +18,11 @@ import keras_rescaling_patch, pathlib, sys
 assert "site-packages" in keras_rescaling_patch.__file__, keras_rescaling_patch.__file__
 assert (pathlib.Path(keras_rescaling_patch.__file__).parent / "py.typed").exists()
 assert keras_rescaling_patch.status().active, keras_rescaling_patch.status()
-launcher = pathlib.Path(keras_rescaling_patch.__file__).parent / "_launcher" / "sitecustomize.py"
+launcher = pathlib.Path(keras_rescaling_patch.__file__).parent / "runtime" / "launcher" / "sitecustomize.py"
 assert launcher.is_file(), launcher
 ')
     shipped=$(cd "$work" && "$venv/bin/python" -c '
-import keras_rescaling_patch._vendor as v
+import keras_rescaling_patch.vendoring.vendor as v
 print(v.patch_directory())')
     case "$shipped" in *site-packages*) ;; *) echo "dist-check: patches not installed: $shipped"; exit 1;; esac
     diff -r patches "$shipped" >/dev/null || {

@@ -103,6 +103,9 @@ class AffectedModel:
     expected: np.ndarray
     inputs_path: Path
     expected_path: Path
+    json_path: Path  # the same model's config, as model.to_json() writes it
+    scale: np.ndarray  # float64, shape (4,); layer "affected/rescale"
+    offset: np.ndarray
 
     def copy_to(self, folder: Path) -> Path:
         """A private copy: Keras 3.4 unpacks weights beside the file it loads,
@@ -117,10 +120,9 @@ def save_affected_model(folder: Path) -> AffectedModel:
     keras_rescaling_patch.remove()
     try:
         rng = np.random.default_rng(20072)
+        scale, offset = rng.random(4), rng.normal(size=4)
         inputs = keras.Input(shape=(4,))
-        rescaled = keras.layers.Rescaling(
-            scale=rng.random(4), offset=rng.normal(size=4), name="rescale"
-        )(inputs)
+        rescaled = keras.layers.Rescaling(scale, offset, name="rescale")(inputs)
         dense = keras.layers.Dense(2, name="dense")
         model = keras.Model(inputs, dense(rescaled), name="affected")
         dense.set_weights(
@@ -131,13 +133,21 @@ def save_affected_model(folder: Path) -> AffectedModel:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "affected.keras"
         model.save(path)
+        (folder / "affected.json").write_text(model.to_json())
     finally:
         if was_active:
             keras_rescaling_patch.apply()
     np.save(folder / "inputs.npy", batch)
     np.save(folder / "expected.npy", expected)
     return AffectedModel(
-        path, batch, expected, folder / "inputs.npy", folder / "expected.npy"
+        path,
+        batch,
+        expected,
+        folder / "inputs.npy",
+        folder / "expected.npy",
+        folder / "affected.json",
+        scale,
+        offset,
     )
 
 

@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from matrix.releases import AFFECTED
+from keras_rescaling_patch._keras_releases import AFFECTED
 
 __all__ = ["AFFECTED", "sdist", "unpack_keras", "wheel"]
 

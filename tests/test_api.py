@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _shim
+from keras_rescaling_patch.runtime import shim
 
 Rescaling = keras.layers.Rescaling
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("shim_restored")
 
 def stock_attributes() -> dict[str, object]:
     keras_rescaling_patch.remove()
-    return {name: vars(Rescaling).get(name) for name in _shim.PATCHED_NAMES}
+    return {name: vars(Rescaling).get(name) for name in shim.PATCHED_NAMES}
 
 
 def test_public_surface_is_small_and_every_name_resolves() -> None:
@@ -47,7 +47,7 @@ def test_remove_restores_the_very_same_objects() -> None:
     assert stock["from_config"] is None, "3.4.1 inherits from_config"
     assert keras_rescaling_patch.apply()
     assert all(
-        _shim.is_replacement(vars(Rescaling)[name]) for name in _shim.PATCHED_NAMES
+        shim.is_replacement(vars(Rescaling)[name]) for name in shim.PATCHED_NAMES
     )
     assert keras_rescaling_patch.remove()
     for name, original in stock.items():
@@ -94,7 +94,7 @@ def test_concurrent_apply_patches_once() -> None:
         installed = set(pool.map(lambda _: race(), range(8)))
     assert len(installed) == 1
     keras_rescaling_patch.remove()
-    assert not _shim.is_replacement(vars(Rescaling)["__init__"])
+    assert not shim.is_replacement(vars(Rescaling)["__init__"])
 
 
 def test_status_tells_what_and_why() -> None:

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # keras.applications models: seconds each
+
 
 def efficientnet() -> keras.Model:
     return keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3))

@@ -11,8 +11,8 @@ import keras
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _selfcheck
-from keras_rescaling_patch.cli import build_parser, main
+from keras_rescaling_patch.cli import selfcheck
+from keras_rescaling_patch.cli.main import build_parser, main
 
 
 def test_status_tells_the_environment_the_programs_and_this_process(
@@ -90,6 +90,7 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_check_reproduces_the_bug_and_passes_with_the_shim(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -107,17 +108,18 @@ def test_check_reproduces_the_bug_and_passes_with_the_shim(
 def test_check_fails_when_the_shimmed_reload_fails(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    broken = _selfcheck.Reload(
+    broken = selfcheck.Reload(
         with_shim=True, loaded=False, identical=False, error="boom"
     )
-    fine = _selfcheck.Reload(with_shim=False, loaded=True, identical=True, error=None)
+    fine = selfcheck.Reload(with_shim=False, loaded=True, identical=True, error=None)
     monkeypatch.setattr(
-        _selfcheck, "run_check", lambda step: _selfcheck.CheckResult(fine, broken)
+        selfcheck, "run_check", lambda step: selfcheck.CheckResult(fine, broken)
     )
     assert main(["check"]) == 1
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FAIL")
 
 
+@pytest.mark.slow
 def test_check_children_never_share_a_model_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -125,13 +127,13 @@ def test_check_children_never_share_a_model_file(
     concurrent loads of one file in one folder can delete each other's copy
     (seen as a flaky FileNotFoundError for model.weights.h5)."""
     seen: list[str] = []
-    real_popen = _selfcheck.subprocess.Popen
+    real_popen = selfcheck.subprocess.Popen
 
     def recording_popen(command: list[str], **kwargs: object) -> object:
         seen.append(command[3])
         return real_popen(command, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(_selfcheck.subprocess, "Popen", recording_popen)
-    assert _selfcheck.run_check().ok
+    monkeypatch.setattr(selfcheck.subprocess, "Popen", recording_popen)
+    assert selfcheck.run_check().ok
     folders = {str(Path(path).parent) for path in seen}
     assert len(seen) == 2 and len(folders) == 2

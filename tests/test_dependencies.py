@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version as ReferenceVersion
 
-from keras_rescaling_patch._version import InvalidVersion, Version
+from keras_rescaling_patch._keras_releases import InvalidVersion, Version
 
 PACKAGE = Path(__file__).resolve().parent.parent / "keras_rescaling_patch"
 ALLOWED = set(sys.stdlib_module_names) | {
@@ -37,7 +37,7 @@ def imported_top_level_names(path: Path) -> set[str]:
 
 # The `check` child loads the model the way users write it: through tf.keras
 # where TensorFlow is installed (it asks importlib first).
-OPTIONAL = {"_reload_probe.py": {"tensorflow"}}
+OPTIONAL = {"selfcheck_child.py": {"tensorflow"}}
 
 
 @pytest.mark.parametrize(

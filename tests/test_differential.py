@@ -12,6 +12,8 @@ import pytest
 
 from tests.differential_record import record_all
 
+pytestmark = pytest.mark.slow  # runs every case in the Keras 3.5.0 venv too
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

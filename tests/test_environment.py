@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.subprocesses import environment, run_python
+
+pytestmark = pytest.mark.slow  # fresh interpreters that import TensorFlow
 
 STATE = """
 import json, keras
@@ -91,6 +95,7 @@ import keras_rescaling_patch as krp
 assert "keras" not in sys.modules and "tensorflow" not in sys.modules
 {between}
 import keras
+
 print(keras.layers.Rescaling.__dict__.get("from_config") is not None)
 """
 
@@ -108,7 +113,7 @@ def test_remove_before_keras_cancels_the_pending_patch() -> None:
 
 
 def test_a_failing_patch_never_breaks_import_keras() -> None:
-    sabotage = "sys.modules['keras_rescaling_patch._control'] = None"
+    sabotage = "sys.modules['keras_rescaling_patch.runtime.control'] = None"
     completed = run_python(LAZY.format(between=sabotage))
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.splitlines()[-1] == "False"

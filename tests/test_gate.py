@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import keras
@@ -11,9 +12,10 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _gate
-from keras_rescaling_patch._gate import Probe, decide
-from tests.subprocesses import environment, run_python
+from keras_rescaling_patch._keras_releases import PRISTINE_RESCALING_SHA256
+from keras_rescaling_patch.runtime import gate
+from keras_rescaling_patch.runtime.gate import Probe, decide
+from tests.subprocesses import ROOT, environment, run_python
 
 
 class KnownShape:
@@ -94,7 +96,7 @@ def test_probe_is_not_run_outside_the_affected_range() -> None:
 
 def test_probe_sees_stock_and_vendored_fix(shim_restored: None) -> None:
     keras_rescaling_patch.remove()
-    assert _gate.probe(keras.layers.Rescaling) is Probe.BUGGY
+    assert gate.probe(keras.layers.Rescaling) is Probe.BUGGY
 
     class VendoredFix(keras.layers.Rescaling):
         """What a Keras with patches/ applied looks like to the probe."""
@@ -104,24 +106,24 @@ def test_probe_sees_stock_and_vendored_fix(shim_restored: None) -> None:
             config["scale"] = keras.saving.serialize_keras_object(self.scale)
             return config
 
-    assert _gate.probe(VendoredFix) is Probe.FIXED
+    assert gate.probe(VendoredFix) is Probe.FIXED
 
     class Unrecognised(KnownShape):
         def get_config(self) -> dict[str, Any]:
             return {"scale": list(self.scale)}
 
-    assert _gate.probe(Unrecognised) is Probe.UNEXPECTED
+    assert gate.probe(Unrecognised) is Probe.UNEXPECTED
 
 
 def test_probe_leaves_automatic_layer_names_alone(shim_restored: None) -> None:
     keras_rescaling_patch.remove()
     keras.utils.clear_session()
-    _gate.probe(keras.layers.Rescaling)
+    gate.probe(keras.layers.Rescaling)
     assert keras.layers.Rescaling(np.ones(1)).name == "rescaling"
 
 
 REFERENCE = os.environ.get("KRP_REFERENCE_PYTHON")
-needs_reference = pytest.mark.skipif(
+needs_reference_venv = pytest.mark.skipif(
     not REFERENCE,
     reason="set KRP_REFERENCE_PYTHON to a Keras 3.5.0 python (make test does)",
 )
@@ -148,7 +150,8 @@ print(json.dumps(report))
 """
 
 
-@needs_reference
+@pytest.mark.slow
+@needs_reference_venv
 def test_real_keras_3_5_0_is_left_alone() -> None:
     assert REFERENCE is not None
     completed = run_python(REPORT_SNIPPET, python=REFERENCE)
@@ -167,7 +170,8 @@ def test_real_keras_3_5_0_is_left_alone() -> None:
     assert report["warnings"] == ["NotNeededWarning"]
 
 
-@needs_reference
+@pytest.mark.slow
+@needs_reference_venv
 def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly() -> None:
     assert REFERENCE is not None
     completed = run_python(
@@ -181,3 +185,27 @@ def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly() -> None:
     assert report["reason"].startswith("Shim active because it was forced")
     assert report["warnings"] == []
     assert report["removed"] and report["restored"]
+
+
+def test_a_stock_class_is_known_by_its_source_without_the_probe(
+    shim_restored: None,
+) -> None:
+    keras_rescaling_patch.remove()
+    assert gate.stock_source(keras.layers.Rescaling)
+    assert gate.probe(keras.layers.Rescaling) == Probe.BUGGY  # they agree
+
+    class Subclass(keras.layers.Rescaling):
+        pass
+
+    assert not gate.stock_source(Subclass)
+    keras_rescaling_patch.apply()
+    assert not gate.stock_source(keras.layers.Rescaling)  # methods replaced
+
+
+def test_the_known_sources_are_the_pristine_files_the_diffs_name() -> None:
+    headers = {
+        match[1]
+        for path in (ROOT / "patches").glob("keras+*.patch")
+        for match in re.finditer(r"^Pristine-SHA256: (\w+)$", path.read_text(), re.M)
+    }
+    assert headers == set(PRISTINE_RESCALING_SHA256)

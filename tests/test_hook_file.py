@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from keras_rescaling_patch import _startup_hook
+from keras_rescaling_patch.runtime import startup_hook
 
 
 @pytest.fixture
@@ -19,8 +19,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "keras_rescaling_patch/__init__.py,sha256=abc,10\n"
         "keras_rescaling_patch-0.1.0.dist-info/RECORD,,\n"
     )
-    monkeypatch.setattr(_startup_hook, "site_directory", lambda user: folder)
-    monkeypatch.setattr(_startup_hook, "_site_directories", lambda: [folder])
+    monkeypatch.setattr(startup_hook, "site_directory", lambda user: folder)
+    monkeypatch.setattr(startup_hook, "_site_directories", lambda: [folder])
     return folder
 
 
@@ -30,15 +30,15 @@ def record(site: Path) -> list[str]:
 
 
 def test_install_records_the_file_and_uninstall_drops_it(site: Path) -> None:
-    change = _startup_hook.install()
-    assert change.changed and change.path == site / _startup_hook.FILE_NAME
-    assert record(site)[-1] == _startup_hook.FILE_NAME
-    assert _startup_hook.install().changed is False
-    assert record(site).count(_startup_hook.FILE_NAME) == 1
-    assert _startup_hook.installed_hooks() == [change.path]
-    assert _startup_hook.uninstall().changed
-    assert _startup_hook.FILE_NAME not in record(site)
-    assert _startup_hook.uninstall().changed is False
+    change = startup_hook.install()
+    assert change.changed and change.path == site / startup_hook.FILE_NAME
+    assert record(site)[-1] == startup_hook.FILE_NAME
+    assert startup_hook.install().changed is False
+    assert record(site).count(startup_hook.FILE_NAME) == 1
+    assert startup_hook.installed_hooks() == [change.path]
+    assert startup_hook.uninstall().changed
+    assert startup_hook.FILE_NAME not in record(site)
+    assert startup_hook.uninstall().changed is False
 
 
 @pytest.mark.parametrize(
@@ -47,17 +47,17 @@ def test_install_records_the_file_and_uninstall_drops_it(site: Path) -> None:
 def test_a_foreign_file_is_refused_both_ways_and_never_crashes(
     content: bytes, site: Path
 ) -> None:
-    path = site / _startup_hook.FILE_NAME
+    path = site / startup_hook.FILE_NAME
     path.write_bytes(content)
-    assert _startup_hook.installed_hooks() == []
-    for action in (_startup_hook.install, _startup_hook.uninstall):
-        with pytest.raises(_startup_hook.HookError, match="was not written by"):
+    assert startup_hook.installed_hooks() == []
+    for action in (startup_hook.install, startup_hook.uninstall):
+        with pytest.raises(startup_hook.HookError, match="was not written by"):
             action()
     assert path.read_bytes() == content
 
 
 def test_an_older_hook_of_ours_is_refreshed(site: Path) -> None:
-    path = site / _startup_hook.FILE_NAME
-    path.write_text(f"{_startup_hook.MARKER}: an older version\nimport os\n")
-    assert _startup_hook.install().changed
-    assert path.read_text() == _startup_hook.CONTENT
+    path = site / startup_hook.FILE_NAME
+    path.write_text(f"{startup_hook.MARKER}: an older version\nimport os\n")
+    assert startup_hook.install().changed
+    assert path.read_text() == startup_hook.CONTENT

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from keras_rescaling_patch import _keras_file
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.files import keras_file
 from tests.conftest import AffectedModel
 
 
@@ -91,7 +91,7 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     ),
     "zip bomb": (
         lambda p, s: _zip(
-            p, [("config.json", b" " * (_keras_file.DEFAULT_MAX_CONFIG_BYTES + 1))]
+            p, [("config.json", b" " * (keras_file.DEFAULT_MAX_CONFIG_BYTES + 1))]
         ),
         "over the limit",
     ),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,22 +20,26 @@ from pathlib import Path
 
 import pytest
 
-from keras_rescaling_patch import _vendor
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch._keras_releases import Version
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.vendoring import vendor
 from tests import releases
+
+# Downloads the 16 releases (cached) and starts interpreters on each.
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 PATCHES = ROOT / "patches"
 
 
 def patch_file(version: str) -> Path:
-    name = _vendor.patch_for(_vendor.Version.parse(version))
+    name = vendor.patch_for(Version.parse(version))
     assert name is not None
     return PATCHES / name
 
 
 def pristine_digest(version: str) -> str:
-    match = _vendor.PRISTINE_DIGEST.search(patch_file(version).read_text())
+    match = vendor.PRISTINE_DIGEST.search(patch_file(version).read_text())
     assert match is not None
     return match[1]
 
@@ -129,6 +132,7 @@ def test_release_list_matches_the_patch_ranges() -> None:
     shipped = {path.name for path in PATCHES.glob("keras+*.patch")}
     assert names == shipped
     for name in shipped:
-        low, high = re.fullmatch(r"keras\+(.+)-(.+)\.patch", name).groups()  # type: ignore[union-attr]
+        low, high = name.removeprefix("keras+").removesuffix(".patch").split("-")
         covered = [v for v in releases.AFFECTED if patch_file(v).name == name]
-        assert (covered[0], covered[-1]) == (low, high)
+        ordered = sorted(covered, key=Version.parse)
+        assert (ordered[0], ordered[-1]) == (low, high)

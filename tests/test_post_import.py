@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from keras_rescaling_patch import _post_import
+from keras_rescaling_patch.runtime import post_import
 
 NAME = "krp_post_import_target"
 
@@ -30,16 +30,16 @@ def target(tmp_path: Path) -> Iterator[Path]:
     for name in [n for n in sys.modules if n.split(".")[0] == NAME]:
         del sys.modules[name]
     sys.meta_path[:] = [
-        f for f in sys.meta_path if not isinstance(f, _post_import.PostImportHook)
+        f for f in sys.meta_path if not isinstance(f, post_import.PostImportHook)
     ]
 
 
-def hook_counting(calls: list[str]) -> _post_import.PostImportHook:
+def hook_counting(calls: list[str]) -> post_import.PostImportHook:
     def callback() -> None:
         module = sys.modules[NAME]
         calls.append(f"VALUE={module.VALUE}")  # the body has run
 
-    hook = _post_import.call_after_import(NAME, callback)
+    hook = post_import.call_after_import(NAME, callback)
     assert hook is not None
     return hook
 
@@ -82,7 +82,7 @@ def test_cancel_and_already_imported(target: Path) -> None:
     assert hook.cancel() is True and hook.cancel() is False
     importlib.import_module(NAME)
     assert calls == []
-    assert _post_import.call_after_import(NAME, lambda: calls.append("now")) is None
+    assert post_import.call_after_import(NAME, lambda: calls.append("now")) is None
     assert calls == ["now"]
 
 

@@ -17,9 +17,11 @@ import keras
 import numpy as np
 import pytest
 
-from benchmarks.synthetic import synthetic_archive
-from keras_rescaling_patch import _archive_rewrite, _progress
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli import progress
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.files import archive_rewrite
+from support.synthetic import synthetic_archive
+from tests.conftest import AffectedModel
 from tests.subprocesses import cli_in_bare_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +35,15 @@ def rescaling_model(scale: object, dtype: str | None = None) -> keras.Model:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def files(
+    tmp_path_factory: pytest.TempPathFactory, affected_model: AffectedModel
+) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("repair")
     paths = {
-        "affected": folder / "affected.keras",
+        "affected": affected_model.path,
         "clean": folder / "clean.keras",
         "float64": folder / "float64.keras",
     }
-    rescaling_model(np.array([1.0, 2.0, 3.0])).save(paths["affected"])
     rescaling_model([1.0, 2.0, 3.0]).save(paths["clean"])
     rescaling_model(np.array([0.1, 0.2, 0.3]), "float64").save(paths["float64"])
     return paths
@@ -82,13 +85,16 @@ def raw_members(path: Path) -> dict[str, tuple[object, ...]]:
 
 
 def test_output_has_plain_lists_and_every_other_member_unchanged(
-    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    files: dict[str, Path],
+    affected_model: AffectedModel,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "fixed.keras"
     code, stdout, err = repair(capsys, files["affected"], "-o", out)
     assert (code, err) == (0, "")
-    assert "1 Rescaling argument(s) now plain lists" in stdout
-    assert "outer/rescale  scale  __numpy__ float64 shape 3" in stdout
+    assert "2 Rescaling argument(s) now plain lists" in stdout
+    assert "affected/rescale  scale  __numpy__ float64 shape 4" in stdout
     before, after = raw_members(files["affected"]), raw_members(out)
     assert list(after) == list(before)  # same names, same order
     for name in before:
@@ -98,7 +104,7 @@ def test_output_has_plain_lists_and_every_other_member_unchanged(
         assert archive.testzip() is None
         config = json.loads(archive.read("config.json"))
     [layer] = [e for e in config["config"]["layers"] if e["class_name"] == "Rescaling"]
-    assert layer["config"]["scale"] == [1.0, 2.0, 3.0]
+    assert layer["config"]["scale"] == affected_model.scale.astype("float32").tolist()
 
 
 def test_members_after_the_config_keep_their_offset_within_a_page(
@@ -110,7 +116,7 @@ def test_members_after_the_config_keep_their_offset_within_a_page(
     with zipfile.ZipFile(files["affected"]) as before, zipfile.ZipFile(out) as after:
         old = before.getinfo("model.weights.h5").header_offset
         new = after.getinfo("model.weights.h5").header_offset
-        assert (new - old) % _archive_rewrite.PAGE_BYTES == 0
+        assert (new - old) % archive_rewrite.PAGE_BYTES == 0
         assert after.testzip() is None
 
 
@@ -233,7 +239,7 @@ def test_a_full_disk_leaves_no_output_and_the_input_untouched(
     def disk_full(self: object, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(_archive_rewrite.Writer, "_write_all", disk_full)
+    monkeypatch.setattr(archive_rewrite.Writer, "_write_all", disk_full)
     for arguments in (["-o", tmp_path / "out.keras"], ["--in-place"]):
         code, stdout, err = repair(capsys, model, *arguments)
         assert (code, stdout) == (2, "")
@@ -279,6 +285,7 @@ def test_an_unwritable_folder_is_named_in_one_line(
     assert err == f"repair: cannot write {out}: Permission denied; nothing written\n"
 
 
+@pytest.mark.slow
 def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
     tmp_path: Path,
 ) -> None:
@@ -310,7 +317,7 @@ def test_progress_bar_only_on_a_terminal_for_big_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert repair(capsys, files["affected"], "-o", tmp_path / "a.keras")[2] == ""
-    monkeypatch.setattr(_progress, "SHOW_ABOVE_BYTES", 0)
+    monkeypatch.setattr(progress, "SHOW_ABOVE_BYTES", 0)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     code, _, err = repair(capsys, files["affected"], "-o", tmp_path / "b.keras")
     assert code == 0 and "repair affected.keras" in err
@@ -320,7 +327,7 @@ def test_zip64_records_are_written_when_offsets_need_them(
     files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past 4 GiB sizes and offsets move to zip64 records; shown at a low limit."""
-    monkeypatch.setattr(_archive_rewrite, "ZIP64_LIMIT", 100)
+    monkeypatch.setattr(archive_rewrite, "ZIP64_LIMIT", 100)
     out = tmp_path / "zip64.keras"
     assert main(["repair", str(files["affected"]), "-o", str(out)]) == 0
     with zipfile.ZipFile(out) as archive:
@@ -344,7 +351,7 @@ def _zip64_records(extra: bytes) -> int:
     return count
 
 
-@pytest.mark.parametrize("output_limit", [100, _archive_rewrite.ZIP64_LIMIT])
+@pytest.mark.parametrize("output_limit", [100, archive_rewrite.ZIP64_LIMIT])
 def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
     output_limit: int,
     files: dict[str, Path],
@@ -363,7 +370,7 @@ def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
                 target.writestr(info, original.read(info))
     with zipfile.ZipFile(source) as archive:
         assert _zip64_records(archive.getinfo("model.weights.h5").extra) == 1
-    monkeypatch.setattr(_archive_rewrite, "ZIP64_LIMIT", output_limit)
+    monkeypatch.setattr(archive_rewrite, "ZIP64_LIMIT", output_limit)
     out = tmp_path / "out.keras"
     assert main(["repair", str(source), "-o", str(out)]) == 0
     with zipfile.ZipFile(out) as archive:

@@ -35,9 +35,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _config_repair, _repair
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.files import config_repair, repair
 from tests.cases import rescaling_layers
+from tests.conftest import AffectedModel
 
 EXAMPLES = int(os.environ.get("KRP_FUZZ_EXAMPLES", "30"))
 ITERATIONS = int(os.environ.get("KRP_FUZZ_ITERATIONS", "400"))
@@ -129,8 +130,8 @@ def test_random_models_reload_bit_identically_after_repair(
             model.save(original)
         expected = _outcome(original, batch)
         try:
-            repairs = _repair.repair(original, repaired).repairs
-        except _config_repair.NotExactlyRepairable as refusal:
+            repairs = repair.repair(original, repaired).repairs
+        except config_repair.NotExactlyRepairable as refusal:
             event("refused")
             # Only a narrower or wider compute dtype can make routes disagree.
             [layer] = rescaling_layers(model)
@@ -163,13 +164,12 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def seeds(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+def seeds(
+    tmp_path_factory: pytest.TempPathFactory, affected_model: AffectedModel
+) -> list[bytes]:
     """Real archives: as Keras writes them, deflated, and with zip64 headers."""
     folder = tmp_path_factory.mktemp("seeds")
-    inputs = keras.Input(shape=(3,))
-    layer = keras.layers.Rescaling(np.array([0.5, 1.0, 2.0]), np.array([1.0, 0, -1]))
-    model = keras.Model(inputs, keras.layers.Dense(2)(layer(inputs)))
-    model.save(folder / "keras.keras")
+    (folder / "keras.keras").write_bytes(affected_model.path.read_bytes())
     with zipfile.ZipFile(folder / "keras.keras") as source:
         members = [(info, source.read(info)) for info in source.infolist()]
     for name, options in (

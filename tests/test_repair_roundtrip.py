@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _repair
+from keras_rescaling_patch.files import repair
 from tests.cases import CASES, UNAFFECTED_CASES, Case, run
 
 
@@ -70,7 +70,7 @@ def test_repaired_file_runs_bit_identically_on_stock_keras(
     original = save(model, tmp_path / f"model{kind}")
     repaired = tmp_path / f"repaired{kind}"
 
-    outcome = _repair.repair(original, repaired)
+    outcome = repair.repair(original, repaired)
 
     assert outcome.repairs and outcome.written == repaired
     assert_bit_identical(run(load(repaired, model), batch), expected)
@@ -89,7 +89,7 @@ def test_clean_file_is_copied_unchanged_and_still_runs(
     original = save(model, tmp_path / "model.keras")
     copy = tmp_path / "copy.keras"
 
-    outcome = _repair.repair(original, copy)
+    outcome = repair.repair(original, copy)
 
     assert outcome.repairs == () and copy.read_bytes() == original.read_bytes()
     assert_bit_identical(run(load(copy, model), batch), run(model, batch))
@@ -106,7 +106,7 @@ def test_repaired_config_holds_the_computed_values(
     original = save(model, tmp_path / "model.json")
     repaired = tmp_path / "repaired.json"
 
-    _repair.repair(original, repaired)
+    repair.repair(original, repaired)
 
     [entry] = [
         layer

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from keras_rescaling_patch import _repair
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.files import repair
 from tests.conftest import AffectedModel
 from tests.subprocesses import NOBODY, ROOT, as_another_user, environment
 
@@ -62,8 +62,8 @@ def test_an_input_replaced_during_in_place_is_left_alone(
     other = tmp_path / "other"
     other.write_bytes(b"another model, written meanwhile")
     progress = once(lambda: os.replace(other, model))
-    with pytest.raises(_repair.RepairRefused, match="changed while"):
-        _repair.repair(model, in_place=True, backup=backup, progress=progress)
+    with pytest.raises(repair.RepairRefused, match="changed while"):
+        repair.repair(model, in_place=True, backup=backup, progress=progress)
     assert model.read_bytes() == b"another model, written meanwhile"
     assert listing(tmp_path) == [model.name]
 
@@ -76,8 +76,8 @@ def test_an_input_written_into_during_the_run_is_not_published(
             stream.seek(10)
             stream.write(b"XXXX")
 
-    with pytest.raises(_repair.RepairRefused, match="changed while"):
-        _repair.repair(model, in_place=True, progress=once(scribble))
+    with pytest.raises(repair.RepairRefused, match="changed while"):
+        repair.repair(model, in_place=True, progress=once(scribble))
     assert listing(tmp_path) == [model.name]
 
 
@@ -86,8 +86,8 @@ def test_an_output_created_meanwhile_is_never_overwritten(
 ) -> None:
     out = tmp_path / "out.keras"
     progress = once(lambda: out.write_bytes(b"precious"))
-    with pytest.raises(_repair.RepairRefused, match="appeared while"):
-        _repair.repair(model, out, progress=progress)
+    with pytest.raises(repair.RepairRefused, match="appeared while"):
+        repair.repair(model, out, progress=progress)
     assert out.read_bytes() == b"precious"
     assert listing(tmp_path) == sorted([model.name, out.name])
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli.main import main
+from tests.conftest import AffectedModel
 from tests.subprocesses import cli_in_bare_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,14 +23,11 @@ def save(model: keras.Model, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def files(
+    tmp_path_factory: pytest.TempPathFactory, affected_model: AffectedModel
+) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("scan")
     inputs = keras.Input(shape=(3,))
-    affected = keras.Model(
-        inputs,
-        keras.layers.Rescaling(np.array([1.0, 2.0, 3.0]), 0.5)(inputs),
-        name="outer",
-    )
     inner = keras.Sequential(
         [
             keras.Input(shape=(3,)),
@@ -42,14 +40,12 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     constant = keras.initializers.Constant(np.array([[1.0, 2.0, 3.0]]).T)
     dense = keras.layers.Dense(1, kernel_initializer=constant, name="weighted")
     other = keras.Model(inputs, dense(inputs), name="other")
-    json_file = folder / "model.json"
-    json_file.write_text(affected.to_json())
     return {
-        "affected": save(affected, folder / "affected.keras"),
+        "affected": affected_model.path,
         "nested": save(nested, folder / "nested.keras"),
         "clean": save(clean, folder / "clean.keras"),
         "other": save(other, folder / "other.keras"),
-        "json": json_file,
+        "json": affected_model.json_path,
     }
 
 
@@ -64,8 +60,9 @@ def test_affected_file_lists_each_argument(
 ) -> None:
     code, out, err = scan(capsys, files["affected"])
     assert (code, err) == (1, "")
-    assert "1 array-valued Rescaling argument(s)" in out
-    assert "outer/rescaling" in out and "scale  __numpy__ float64 shape 3" in out
+    assert "2 array-valued Rescaling argument(s)" in out
+    assert "  affected/rescale  scale  __numpy__ float64 shape 4\n" in out
+    assert "  affected/rescale  offset  __numpy__ float64 shape 4\n" in out
 
 
 def test_path_goes_through_nested_models(
@@ -90,7 +87,7 @@ def test_clean_file_and_model_json(
     code, out, _ = scan(capsys, files["clean"])
     assert code == 0 and "no array-valued Rescaling arguments" in out
     code, out, _ = scan(capsys, files["json"])
-    assert code == 1 and "outer/rescaling" in out
+    assert code == 1 and "affected/rescale" in out
 
 
 def test_other_array_valued_config_is_information_only(
@@ -195,7 +192,7 @@ def test_a_symlink_is_followed_for_reading(
     link = tmp_path / "link.keras"
     link.symlink_to(files["affected"])
     code, out, err = scan(capsys, link)
-    assert (code, err) == (1, "") and "1 array-valued Rescaling argument" in out
+    assert (code, err) == (1, "") and "2 array-valued Rescaling argument" in out
 
 
 def test_a_legacy_h5_file_is_read_and_judged_by_its_config(

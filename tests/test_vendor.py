@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from keras.src.layers.preprocessing import rescaling as installed_rescaling
 
-from keras_rescaling_patch import _unified_diff, _vendor
-from keras_rescaling_patch.cli import main
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.vendoring import unified_diff, vendor
 from tests.subprocesses import ROOT, as_another_user
 
 PRISTINE = Path(installed_rescaling.__file__).read_bytes()  # stock 3.4.1 wheel
 
 
 def make_tree(folder: Path, version: str = "3.4.1", content: bytes = PRISTINE) -> Path:
-    target = folder / _vendor.TARGET
+    target = folder / vendor.TARGET
     target.parent.mkdir(parents=True)
     target.write_bytes(content)
     (folder / "keras/src/version.py").write_text(f'__version__ = "{version}"\n')
@@ -164,7 +164,7 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    report = _vendor.vendor(tmp_path)
+    report = vendor.vendor(tmp_path)
     assert report.exit_code == 2
     assert report.message.endswith("No space left on device; nothing changed")
     assert target.read_bytes() == PRISTINE
@@ -172,14 +172,14 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
 
 
 def test_diff_reader_is_strict() -> None:
-    file_patch = _unified_diff.parse(
+    file_patch = unified_diff.parse(
         (ROOT / "patches/keras+3.3.0-3.4.1.patch").read_text()
     )[0]
     shifted = "\n" + PRISTINE.decode()
-    with pytest.raises(_unified_diff.PatchError, match="hunk 1"):
-        _unified_diff.apply(shifted, file_patch)
-    with pytest.raises(_unified_diff.PatchError, match="no file sections"):
-        _unified_diff.parse("Description: no diff here\n")
+    with pytest.raises(unified_diff.PatchError, match="hunk 1"):
+        unified_diff.apply(shifted, file_patch)
+    with pytest.raises(unified_diff.PatchError, match="no file sections"):
+        unified_diff.parse("Description: no diff here\n")
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,7 @@ def test_an_unwritable_tree_is_one_line_exit_2_and_dry_run_says_so(
     def read_only(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(_vendor.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(vendor.os, "access", lambda path, mode: False)
     code, out, err = run(capsys, "--dry-run", str(tmp_path))
     assert (code, out) == (2, "")
     assert err == f"vendor: Keras 3.4.1: cannot write {target}; nothing changed\n"

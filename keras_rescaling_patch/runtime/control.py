@@ -19,42 +19,38 @@ import importlib
 import logging
 import sys
 import warnings
-from dataclasses import dataclass
-from types import ModuleType
 
-from keras_rescaling_patch import _activation, _gate, _shim
-from keras_rescaling_patch._warnings import KerasRescalingPatchWarning, NotNeededWarning
+from keras_rescaling_patch.runtime import activation, gate, shim
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from keras_rescaling_patch.runtime.public_types import Status
 
 log = logging.getLogger("keras_rescaling_patch")
 log.addHandler(logging.NullHandler())
 
 SERIALIZATION_LIB = "keras.src.saving.serialization_lib"
 
-_verdict: _gate.Verdict | None = None
+_verdict: gate.Verdict | None = None
 _last_event: str | None = None  # "applied", "forced" or "removed"
 
 
-@dataclass(frozen=True)
-class Status:
-    """Where the shim stands in this process.
-
-    ``affected``: this Keras has the bug. ``active``: the shim is installed
-    now. ``reason``: why it is active or not, and what to do about it.
-    """
-
-    keras_version: str | None
-    affected: bool
-    active: bool
-    reason: str
-
-
-@dataclass(frozen=True)
 class _Keras:
     """The outcome of importing Keras (outside the lock)."""
 
-    module: ModuleType | None
-    serialization_lib: ModuleType | None
-    error: BaseException | None
+    __slots__ = ("error", "module", "serialization_lib")
+
+    def __init__(
+        self,
+        module: ModuleType | None,
+        serialization_lib: ModuleType | None,
+        error: BaseException | None,
+    ) -> None:
+        self.module = module
+        self.serialization_lib = serialization_lib
+        self.error = error
 
 
 def _import_keras() -> _Keras:
@@ -75,35 +71,35 @@ def _imported_keras() -> _Keras:
     return _Keras(sys.modules.get("keras"), sys.modules.get(SERIALIZATION_LIB), None)
 
 
-def _verdict_for(keras: _Keras) -> _gate.Verdict:
+def _verdict_for(keras: _Keras) -> gate.Verdict:
     """The gate's verdict; cached once Keras has imported. Hold the lock."""
     global _verdict
     if _verdict is not None:
         return _verdict
     if keras.module is None:
         assert keras.error is not None
-        return _gate.verdict_for_import_error(keras.error)
-    _verdict = _gate.inspect_keras(keras.module, keras.serialization_lib)
+        return gate.verdict_for_import_error(keras.error)
+    _verdict = gate.inspect_keras(keras.module, keras.serialization_lib)
     return _verdict
 
 
-def verdict() -> _gate.Verdict:
+def verdict() -> gate.Verdict:
     """The gate's verdict for this process's Keras (imports Keras if needed)."""
     keras = _import_keras()
-    with _shim.lock:
+    with shim.lock:
         return _verdict_for(keras)
 
 
 def _install_if_wanted(keras: _Keras, force: bool) -> bool:
     """Patch if the verdict (or ``force``) allows; hold the lock."""
     global _last_event
-    if _shim.installed_on() is not None:
+    if shim.installed_on() is not None:
         return True
     seen = _verdict_for(keras)
     if not (seen.affected or (force and seen.patchable)):
         log.info("keras-rescaling-patch inactive: %s", seen.reason)
         return False
-    _shim.install(keras.module.layers.Rescaling)  # type: ignore[union-attr]
+    shim.install(keras.module.layers.Rescaling)  # type: ignore[union-attr]
     _last_event = "forced" if force and not seen.affected else "applied"
     log.info("keras-rescaling-patch active: %s", seen.reason)
     return True
@@ -114,23 +110,29 @@ def on_keras_imported() -> None:
 
     Runs in the importing thread, inside Keras's import: it imports nothing.
     """
-    with _shim.lock:
+    with shim.lock:
         if _last_event == "removed":
             return  # remove() was called while the import ran
         keras = _imported_keras()
-        if _activation.mode == _activation.INVALID:
-            if _activation.origin == "import":
+        if activation.mode == activation.INVALID:
+            if activation.origin == "import":
+                from keras_rescaling_patch.runtime.public_types import (
+                    KerasRescalingPatchWarning,
+                )
+
                 warnings.warn(
-                    f"{_activation.mode_problem}; the shim was not applied.",
+                    f"{activation.mode_problem}; the shim was not applied.",
                     KerasRescalingPatchWarning,
                     stacklevel=2,
                 )
             return
-        force = _activation.mode == "force"
-        if _install_if_wanted(keras, force) or _activation.origin != "import":
+        force = activation.mode == "force"
+        if _install_if_wanted(keras, force) or activation.origin != "import":
             return
         seen = _verdict_for(keras)
         if seen.fixed:
+            from keras_rescaling_patch.runtime.public_types import NotNeededWarning
+
             warnings.warn(seen.reason, NotNeededWarning, stacklevel=2)
 
 
@@ -140,8 +142,8 @@ def _settle_pending(keras: _Keras) -> None:
     (Keras imported by a route that bypasses ``sys.meta_path``, or before a
     finder inserted ahead of ours.) Hold the lock.
     """
-    if keras.module is not None and _activation.waiting():
-        _activation.cancel_pending()
+    if keras.module is not None and activation.waiting():
+        activation.cancel_pending()
         on_keras_imported()
 
 
@@ -153,9 +155,9 @@ def apply(force: bool = False) -> bool:
     Returns whether the shim is active afterwards.
     """
     keras = _import_keras()
-    with _shim.lock:
+    with shim.lock:
         if keras.module is not None:
-            _activation.cancel_pending()  # this call decides instead
+            activation.cancel_pending()  # this call decides instead
         return _install_if_wanted(keras, force)
 
 
@@ -165,9 +167,9 @@ def remove() -> bool:
     Also cancels a patch still waiting for Keras's import. Never imports.
     """
     global _last_event
-    with _shim.lock:
-        cancelled = _activation.cancel_pending()
-        removed = _shim.uninstall() or cancelled
+    with shim.lock:
+        cancelled = activation.cancel_pending()
+        removed = shim.uninstall() or cancelled
         if removed:
             _last_event = "removed"
             log.info("keras-rescaling-patch removed; Rescaling is stock again.")
@@ -179,15 +181,17 @@ def status() -> Status:
 
     Imports Keras if needed, which applies a waiting patch first.
     """
+    from keras_rescaling_patch.runtime.public_types import Status
+
     keras = _import_keras()
-    with _shim.lock:
+    with shim.lock:
         _settle_pending(keras)
         seen = _verdict_for(keras)
-        active = _shim.installed_on() is not None
+        active = shim.installed_on() is not None
         return Status(seen.keras_version, seen.affected, active, _why(seen, active))
 
 
-def _why(seen: _gate.Verdict, active: bool) -> str:
+def _why(seen: gate.Verdict, active: bool) -> str:
     """One explanation of the state, with what a person can do about it."""
     if active and _last_event == "forced":
         return f"Shim active because it was forced. {seen.reason}"
@@ -200,20 +204,20 @@ def _why(seen: _gate.Verdict, active: bool) -> str:
         )
     if not seen.affected:
         return seen.reason
-    if _activation.mode == "off":
+    if activation.mode == "off":
         return (
-            f"Shim not applied: {_activation.ENV_VAR}=off. Unset it, or call "
+            f"Shim not applied: {activation.ENV_VAR}=off. Unset it, or call "
             f"keras_rescaling_patch.apply(). {seen.reason}"
         )
-    if _activation.mode == _activation.INVALID:
+    if activation.mode == activation.INVALID:
         return (
-            f"Shim not applied: {_activation.mode_problem}. Fix the variable, "
+            f"Shim not applied: {activation.mode_problem}. Fix the variable, "
             f"or call keras_rescaling_patch.apply(). {seen.reason}"
         )
-    if _activation.failure is not None:
+    if activation.failure is not None:
         return (
             "Shim not applied: applying it when Keras was imported failed "
-            f"({_activation.failure}); please report this. {seen.reason}"
+            f"({activation.failure}); please report this. {seen.reason}"
         )
     return (
         "Shim not applied in this process; call keras_rescaling_patch.apply(). "

@@ -1,8 +1,8 @@
 """The opt-in start-up hook: a ``.pth`` file that covers every interpreter.
 
 Python executes ``import`` lines of ``*.pth`` files in site-packages at
-start-up. Ours runs :mod:`keras_rescaling_patch._startup`, whose import
-only registers a post-import hook for Keras (see ``_activation``):
+start-up. Ours imports the package, whose import only
+registers a post-import hook for Keras (see ``runtime.activation``):
 interpreters that never import Keras pay a fraction of a millisecond and
 import nothing else, and the ones that do (spawned workers, pool
 processes, test runners) get the shim the moment Keras is imported.
@@ -31,8 +31,9 @@ DISTRIBUTION_GLOB = "keras_rescaling_patch-*.dist-info"
 MARKER = "# keras-rescaling-patch start-up hook"
 # One physical line: site.py executes lines that start with "import".
 HOOK_LINE = (
-    "import os; exec('try:\\n from keras_rescaling_patch._startup import start\\n"
-    " start()\\nexcept Exception:\\n pass')"
+    "import os; exec('try:\\n"
+    " from keras_rescaling_patch.runtime import activation\\n"
+    " activation.start_at_interpreter_start()\\nexcept Exception:\\n pass')"
     " if os.environ.get('KERAS_RESCALING_PATCH', '').strip().lower() != 'off'"
     " else None"
 )

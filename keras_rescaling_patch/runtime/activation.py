@@ -10,7 +10,7 @@ still chosen by the user's own first import of Keras.
 
 This module only keeps the import-time state (the mode, who imported the
 package, the waiting hook); what the callback does is the caller's
-business (``keras_rescaling_patch._control``), so the dependency points
+business (``keras_rescaling_patch.runtime.control``), so the dependency points
 one way.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from keras_rescaling_patch import _post_import
+from keras_rescaling_patch.runtime import post_import
 
 TYPE_CHECKING = False  # not typing's: this module must stay import-cheap
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ mode_problem: str | None = None  # the one-line message for an INVALID value
 # Who imported the package: "import" (user code) or "startup" (the .pth
 # hook or `run`); only user code is warned that the shim is not needed.
 origin = "import"
-pending: _post_import.PostImportHook | None = None
+pending: post_import.PostImportHook | None = None
 failure: str | None = None  # why the callback failed when Keras was imported
 
 
@@ -58,7 +58,7 @@ def activate(on_keras_imported: Callable[[], None]) -> None:
     mode, mode_problem = read_mode()
     if mode == "off":
         return
-    pending = _post_import.call_after_import(
+    pending = post_import.call_after_import(
         "keras", lambda: _never_raising(on_keras_imported)
     )
 
@@ -74,6 +74,34 @@ def _never_raising(callback: Callable[[], None]) -> None:
 
         logging.getLogger("keras_rescaling_patch").debug(
             "applying the shim after `import keras` failed", exc_info=True
+        )
+
+
+_started = False
+
+
+def start_at_interpreter_start() -> None:
+    """What the start-up hook and ``run`` call in every new interpreter.
+
+    The package import has already arranged for the shim; this marks the
+    process as covered "at start-up", so the "not needed" warning meant for
+    code that imports the package itself stays silent (``status`` says it
+    instead), and says on stderr, in one line, when the setting is not
+    understood, since the interpreter goes on starting without the shim.
+    Idempotent: in a venv, ``site`` processes site-packages twice, so a
+    ``.pth`` line runs twice per interpreter.
+    """
+    global _started, origin
+    if _started:
+        return
+    _started = True
+    origin = "startup"
+    if mode == INVALID:
+        import sys
+
+        sys.stderr.write(
+            f"keras-rescaling-patch: {mode_problem}; "
+            "the shim stays off in this process.\n"
         )
 
 

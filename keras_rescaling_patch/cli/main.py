@@ -36,21 +36,21 @@ def say(text: str, *, error: bool = False, flush: bool = False) -> None:
 
 
 def command_status(arguments: argparse.Namespace) -> int:
-    from keras_rescaling_patch import _status_report
+    from keras_rescaling_patch.cli import status
 
-    report = _status_report.gather()
+    report = status.gather()
     if arguments.json:
         say(json.dumps(report, indent=2))
     else:
-        for line in _status_report.lines(report):
+        for line in status.lines(report):
             say(printable(line))
     return 0
 
 
 def command_check(arguments: argparse.Namespace) -> int:
-    from keras_rescaling_patch import _selfcheck, _status_report
+    from keras_rescaling_patch.cli import selfcheck, status
 
-    report = _status_report.gather()
+    report = status.gather()
     if not report["keras_importable"]:
         say(f"check: cannot run: {report['verdict']}", error=True)
         return 1
@@ -60,7 +60,7 @@ def command_check(arguments: argparse.Namespace) -> int:
         flush=True,
     )
     steps = iter(range(1, 3))
-    result = _selfcheck.run_check(
+    result = selfcheck.run_check(
         lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True)
     )
     for label, reload in (("without", result.without_shim), ("with", result.with_shim)):
@@ -71,9 +71,9 @@ def command_check(arguments: argparse.Namespace) -> int:
 
 
 def command_vendor(arguments: argparse.Namespace) -> int:
-    from keras_rescaling_patch import _vendor
+    from keras_rescaling_patch.vendoring import vendor
 
-    report = _vendor.vendor(
+    report = vendor.vendor(
         arguments.directory, dry_run=arguments.dry_run, reverse=arguments.reverse
     )
     failed = report.exit_code != 0
@@ -83,13 +83,13 @@ def command_vendor(arguments: argparse.Namespace) -> int:
 
 def command_startup_hook(arguments: argparse.Namespace) -> int:
     """install-startup-hook / uninstall-startup-hook."""
-    from keras_rescaling_patch import _startup_hook
+    from keras_rescaling_patch.runtime import startup_hook
 
     installing = arguments.command == "install-startup-hook"
-    action = _startup_hook.install if installing else _startup_hook.uninstall
+    action = startup_hook.install if installing else startup_hook.uninstall
     try:
         change = action(user=arguments.user)
-    except _startup_hook.HookError as error:
+    except startup_hook.HookError as error:
         say(f"{arguments.command}: {error}", error=True)
         return 2
     if installing:
@@ -108,7 +108,7 @@ def command_startup_hook(arguments: argparse.Namespace) -> int:
 
 def command_run(arguments: argparse.Namespace) -> int:
     """Run COMMAND with the shim in every Python process it starts."""
-    from keras_rescaling_patch import _run
+    from keras_rescaling_patch.runtime import run
 
     command = list(arguments.command_line)
     if command[:1] == ["--"]:
@@ -116,7 +116,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     if not command:
         say("run: give a command to run, e.g. run -- python app.py", error=True)
         return 2
-    return _run.run(command)
+    return run.run(command)
 
 
 def printable(text: object) -> str:
@@ -141,16 +141,16 @@ def _config_limit(arguments: argparse.Namespace) -> int:
 
 def command_scan(arguments: argparse.Namespace) -> int:
     """List array-valued Rescaling arguments in .keras / model .json files."""
-    from keras_rescaling_patch import _config_scan, _keras_file
+    from keras_rescaling_patch.files import keras_file, scan
 
     reports = []
     for path in arguments.files:
         report: dict[str, Any] = {"file": str(path)}
         try:
-            with _keras_file.open_source(path) as source:
-                model = _keras_file.read_model(source, _config_limit(arguments))
-            found = _config_scan.scan_config(model.config)
-        except _keras_file.UnreadableModel as error:
+            with keras_file.open_source(path) as source:
+                model = keras_file.read_model(source, _config_limit(arguments))
+            found = scan.scan_config(model.config)
+        except keras_file.UnreadableModel as error:
             report["error"] = str(error)
             if not arguments.json:
                 say(f"scan: {printable(path)}: {printable(error)}", error=True)
@@ -213,12 +213,8 @@ def _describe_repair(repair: Any) -> str:
 
 def command_repair(arguments: argparse.Namespace) -> int:
     """Rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 loads."""
-    from keras_rescaling_patch import (
-        _config_repair,
-        _keras_file,
-        _progress,
-        _repair,
-    )
+    from keras_rescaling_patch.cli import progress
+    from keras_rescaling_patch.files import config_repair, keras_file, repair
 
     source: Path = arguments.file
     shown = printable(source)
@@ -230,19 +226,19 @@ def command_repair(arguments: argparse.Namespace) -> int:
     except OSError:
         total = 0  # repair() says what is wrong with it
     try:
-        with _progress.progress_bar(f"repair {source.name}", total) as progress:
-            outcome = _repair.repair(
+        with progress.progress_bar(f"repair {source.name}", total) as advance:
+            outcome = repair.repair(
                 source,
                 arguments.output,
                 in_place=arguments.in_place,
                 backup=not arguments.no_backup,
                 force=arguments.force,
                 sync=not arguments.no_sync,
-                progress=progress,
+                progress=advance,
                 max_config_bytes=_config_limit(arguments),
                 max_elements=arguments.max_array_elements,
             )
-    except _config_repair.NotExactlyRepairable as error:
+    except config_repair.NotExactlyRepairable as error:
         say(
             f"repair: {shown}: cannot repair exactly: {printable(error)}; nothing "
             "written. Load this file with the shim (import keras_rescaling_patch) "
@@ -250,10 +246,10 @@ def command_repair(arguments: argparse.Namespace) -> int:
             error=True,
         )
         return 1
-    except (_keras_file.UnreadableModel, _config_repair.TooLarge) as error:
+    except (keras_file.UnreadableModel, config_repair.TooLarge) as error:
         say(f"repair: {shown}: {printable(error)}", error=True)
         return 2
-    except _repair.RepairRefused as error:
+    except repair.RepairRefused as error:
         about = f"{printable(error.about)}: " if error.about is not None else ""
         say(f"repair: {about}{printable(error)}; nothing written", error=True)
         return 2
@@ -305,9 +301,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        from keras_rescaling_patch import _status_report
+        from keras_rescaling_patch.cli import status
 
-        keras = _status_report.keras_distribution_version()
+        keras = status.keras_distribution_version()
         seen = f"Keras {keras} installed" if keras else "no Keras installed"
         say(f"{parser.prog} {keras_rescaling_patch.__version__} ({seen})")
         parser.exit()
@@ -373,7 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Patch keras/src/layers/preprocessing/rescaling.py of a vendored "
             "Keras (the folder that contains keras/, or keras/ itself). Exit 0: "
             "patched, or nothing to do; 1: the file is locally modified and was "
-            "left alone; 2: DIR is not a vendored Keras."
+            "left alone; 2: DIR is not a vendored Keras, or a file there cannot be "
+            "read or written (a symlinked rescaling.py is refused)."
         ),
     )
     vendor.add_argument(
@@ -506,10 +503,10 @@ def _escape_what_cannot_be_encoded() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from keras_rescaling_patch import _activation
+    from keras_rescaling_patch.runtime import activation
 
     _escape_what_cannot_be_encoded()
-    _activation.origin = "command line"  # status says it; no warnings here
+    activation.origin = "command line"  # status says it; no warnings here
     arguments = build_parser().parse_args(argv)
     # TensorFlow's start-up chatter would bury status and check; a user's
     # own setting wins, and children of `run` inherit the user's, untouched.
@@ -517,9 +514,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if (
         arguments.command in NEEDS_A_VALID_SETTING
-        and _activation.mode == _activation.INVALID
+        and activation.mode == activation.INVALID
     ):
-        say(f"{arguments.command}: {_activation.mode_problem}", error=True)
+        say(f"{arguments.command}: {activation.mode_problem}", error=True)
         return 2
     handler = arguments.handler
     return int(handler(arguments))

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import keras_rescaling_patch
-from keras_rescaling_patch import _activation, _control, _startup_hook
+from keras_rescaling_patch.runtime import activation, control, startup_hook
 
 TENSORFLOW_DISTRIBUTIONS = (
     "tensorflow",
@@ -57,7 +57,7 @@ def _keras_backend() -> str | None:
 
 def _programs(verdict: Any, importable: bool, hooks: list[str]) -> dict[str, str]:
     """What each way of activation does for a program started here."""
-    mode = _activation.mode
+    mode = activation.mode
     hook_at = f" ({', '.join(hooks)})" if hooks else ""
     if not importable:
         why = "nothing is patched until Keras can be imported (see above)"
@@ -100,9 +100,9 @@ def _programs(verdict: Any, importable: bool, hooks: list[str]) -> dict[str, str
 def gather() -> dict[str, Any]:
     """Everything ``status`` prints, as a JSON-ready dict (imports Keras)."""
     current = keras_rescaling_patch.status()
-    verdict = _control.verdict()
+    verdict = control.verdict()
     importable = sys.modules.get("keras") is not None
-    hooks = [str(path) for path in _startup_hook.installed_hooks()]
+    hooks = [str(path) for path in startup_hook.installed_hooks()]
     return {
         "package_version": keras_rescaling_patch.__version__,
         "keras_version": current.keras_version,
@@ -110,7 +110,7 @@ def gather() -> dict[str, Any]:
         "keras_backend": _keras_backend(),
         "tensorflow_version": tensorflow_version(),
         "affected": current.affected,
-        "setting": _activation.mode,
+        "setting": activation.mode,
         "startup_hooks": hooks,
         "programs": _programs(verdict, importable, hooks),
         "active": current.active,  # in this command's own process

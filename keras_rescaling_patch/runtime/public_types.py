@@ -1,6 +1,11 @@
-"""The warnings this package emits, as classes so they can be filtered.
+"""The types of the public API: ``Status`` and the warnings this package emits.
 
-Both are ``UserWarning`` subclasses, shown once by Python's default filter:
+Kept apart from the code that uses them, and imported only when needed:
+``import keras_rescaling_patch`` on an affected Keras creates neither (a
+dataclass costs that import about a millisecond).
+
+Both warnings are ``UserWarning`` subclasses, shown once by Python's
+default filter:
 
 - :class:`NotNeededWarning` when user code imports the package on a Keras
   that already has the fix (3.5.0 and later, or a vendored copy carrying
@@ -11,6 +16,22 @@ Both are ``UserWarning`` subclasses, shown once by Python's default filter:
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the shim stands in this process.
+
+    ``affected``: this Keras has the bug. ``active``: the shim is installed
+    now. ``reason``: why it is active or not, and what to do about it.
+    """
+
+    keras_version: str | None
+    affected: bool
+    active: bool
+    reason: str
 
 
 class KerasRescalingPatchWarning(UserWarning):

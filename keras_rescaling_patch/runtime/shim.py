@@ -23,7 +23,7 @@ import functools
 import threading
 from typing import Any
 
-from keras_rescaling_patch import _restore
+from keras_rescaling_patch.runtime import keras_serialization
 
 PATCHED_NAMES = ("__init__", "get_config", "from_config")
 PATCH_MARK = "__keras_rescaling_patch__"
@@ -87,12 +87,17 @@ def _replacements(cls: Any) -> dict[str, Any]:
     # Same parameter names as the stock method: Keras reads them with
     # inspect.getfullargspec (which ignores __wrapped__) to auto-config.
     def __init__(self: Any, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
-        original_init(self, _restore.restore(scale), _restore.restore(offset), **kwargs)
+        original_init(
+            self,
+            keras_serialization.restore(scale),
+            keras_serialization.restore(offset),
+            **kwargs,
+        )
 
     def get_config(self: Any) -> dict[str, Any]:
         config: dict[str, Any] = original_get_config(self)
-        config["scale"] = _restore.serialize(self.scale)
-        config["offset"] = _restore.serialize(self.offset)
+        config["scale"] = keras_serialization.serialize(self.scale)
+        config["offset"] = keras_serialization.serialize(self.offset)
         return config
 
     def from_config(
@@ -103,7 +108,7 @@ def _replacements(cls: Any) -> dict[str, Any]:
         config = dict(config)
         for key in ("scale", "offset"):
             if key in config:
-                config[key] = _restore.restore(config[key])
+                config[key] = keras_serialization.restore(config[key])
         if own_from_config is not None:
             return own_from_config.__get__(None, subclass)(config)
         return super(cls, subclass).from_config(config)

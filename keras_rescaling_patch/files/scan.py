@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from keras_rescaling_patch._keras_file import MAX_NESTING, UnreadableModel
-from keras_rescaling_patch._markers import is_data_marker
+from keras_rescaling_patch.files.keras_file import MAX_NESTING, UnreadableModel
+from keras_rescaling_patch.files.markers import is_data_marker
 
 ARGUMENTS = ("scale", "offset")
 SCALARS = frozenset({int, float, bool, str, type(None)})

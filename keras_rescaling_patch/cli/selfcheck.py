@@ -23,7 +23,7 @@ from pathlib import Path
 
 import keras_rescaling_patch
 
-CHILD_SCRIPT = Path(__file__).with_name("_reload_probe.py")
+CHILD_SCRIPT = Path(__file__).with_name("selfcheck_child.py")
 CHILD_TIMEOUT_SECONDS = 120
 
 

@@ -28,8 +28,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_rescaling_patch import _archive_rewrite, _atomic, _config_scan, _keras_file
-from keras_rescaling_patch._config_repair import (
+from keras_rescaling_patch import _atomic
+from keras_rescaling_patch.files import archive_rewrite, keras_file, scan
+from keras_rescaling_patch.files.config_repair import (
     DEFAULT_MAX_ELEMENTS,
     Repair,
     apply_repairs,
@@ -55,7 +56,7 @@ class RepairOutcome:
     """What ``repair`` did."""
 
     repairs: tuple[Repair, ...]
-    other: tuple[_config_scan.Finding, ...]  # other array-valued config, untouched
+    other: tuple[scan.Finding, ...]  # other array-valued config, untouched
     written: Path | None  # None: nothing needed writing
     backup: Path | None
     legacy_hdf5: bool = False  # a legacy .h5 file: not rewritten
@@ -95,7 +96,7 @@ def _check_backup(keep: Path, force: bool) -> None:
         raise RepairRefused(f"{keep} exists; pass --force to overwrite it")
 
 
-def _lock(source: _keras_file.ModelSource, path: Path) -> None:
+def _lock(source: keras_file.ModelSource, path: Path) -> None:
     """Hold an exclusive advisory lock on the input until it is closed."""
     try:
         import fcntl
@@ -109,14 +110,14 @@ def _lock(source: _keras_file.ModelSource, path: Path) -> None:
 
 def _write_result(
     target: int,
-    source: _keras_file.ModelSource,
-    model: _keras_file.ModelFile,
+    source: keras_file.ModelSource,
+    model: keras_file.ModelFile,
     new_config: str | None,
-    progress: _archive_rewrite.Progress,
+    progress: archive_rewrite.Progress,
     sync: bool,
 ) -> None:
     """Write the repaired model to ``target``; ``new_config`` None: a plain copy."""
-    writer = _archive_rewrite.Writer(
+    writer = archive_rewrite.Writer(
         source.descriptor, target, progress, early_writeback=sync
     )
     if new_config is None:
@@ -124,8 +125,8 @@ def _write_result(
     elif model.archive is None:
         writer.write(new_config.encode())
     else:
-        replacement = {_keras_file.CONFIG_MEMBER: new_config.encode()}
-        _archive_rewrite.rewrite_archive(writer, model.archive, replacement)
+        replacement = {keras_file.CONFIG_MEMBER: new_config.encode()}
+        archive_rewrite.rewrite_archive(writer, model.archive, replacement)
 
 
 def _keep_owner(new: _atomic.StagedFile, original: os.stat_result) -> None:
@@ -149,7 +150,7 @@ def _changed(path: Path) -> RepairRefused:
 
 def _publish_in_place(
     new: _atomic.StagedFile,
-    source: _keras_file.ModelSource,
+    source: keras_file.ModelSource,
     keep: Path | None,
     force: bool,
 ) -> None:
@@ -158,7 +159,7 @@ def _publish_in_place(
     if new.exchange():
         # `new.path` now names what was at `path`: it must be what was read.
         try:
-            swapped_out = _keras_file.Identity.of(os.stat(new.path))
+            swapped_out = keras_file.Identity.of(os.stat(new.path))
         except OSError:
             swapped_out = None
         if swapped_out != source.identity:
@@ -188,7 +189,7 @@ def _publish_in_place(
     new.replace()
 
 
-def _link_backup(source: _keras_file.ModelSource, keep: Path, force: bool) -> None:
+def _link_backup(source: keras_file.ModelSource, keep: Path, force: bool) -> None:
     """``keep`` becomes another name of the file that was read (or a copy)."""
     temporary = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
     try:
@@ -199,7 +200,7 @@ def _link_backup(source: _keras_file.ModelSource, keep: Path, force: bool) -> No
             "use --no-backup or -o OUT"
         ) from None
     try:
-        if _keras_file.Identity.of(os.stat(temporary)) != source.identity:
+        if keras_file.Identity.of(os.stat(temporary)) != source.identity:
             raise _changed(Path(source.path))
         if force:
             os.replace(temporary, keep)
@@ -217,8 +218,8 @@ def repair(
     backup: bool = True,
     force: bool = False,
     sync: bool = True,
-    progress: _archive_rewrite.Progress = lambda copied: None,
-    max_config_bytes: int = _keras_file.DEFAULT_MAX_CONFIG_BYTES,
+    progress: archive_rewrite.Progress = lambda copied: None,
+    max_config_bytes: int = keras_file.DEFAULT_MAX_CONFIG_BYTES,
     max_elements: int = DEFAULT_MAX_ELEMENTS,
 ) -> RepairOutcome:
     """Repair ``source_path`` into ``destination``, or into itself with ``in_place``.
@@ -238,11 +239,11 @@ def repair(
     else:
         _check_destination(source_path, destination, force)
     keep = backup_path(source_path) if in_place and backup else None
-    with _keras_file.open_source(source_path, follow_symlinks=not in_place) as source:
+    with keras_file.open_source(source_path, follow_symlinks=not in_place) as source:
         if in_place:
             _lock(source, source_path)
-        model = _keras_file.read_model(source, max_config_bytes)
-        found = _config_scan.scan_config(model.config) if model.config else None
+        model = keras_file.read_model(source, max_config_bytes)
+        found = scan.scan_config(model.config) if model.config else None
         if model.legacy_hdf5 and found and found.arguments:
             raise RepairRefused(
                 "a legacy HDF5 (.h5) model holding array-valued Rescaling "

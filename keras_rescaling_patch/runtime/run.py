@@ -2,7 +2,7 @@
 
 For serving images with a read-only site-packages, or teams that do not
 want a ``.pth`` there: like ``opentelemetry-instrument``, this puts a small
-``sitecustomize`` (``_launcher/``) first on ``PYTHONPATH`` and replaces
+``sitecustomize`` (``launcher/``) first on ``PYTHONPATH`` and replaces
 itself with COMMAND (``exec``), so COMMAND's exit code and signals are its
 own, and every Python process it starts, children included, gets the shim
 when it imports Keras. The user's own ``sitecustomize`` still runs.
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-LAUNCHER = Path(__file__).resolve().with_name("_launcher")
+LAUNCHER = Path(__file__).resolve().with_name("launcher")
 EXIT_NOT_FOUND = 127  # as shells say "command not found"
 EXIT_CANNOT_RUN = 126  # as shells say "found, but cannot be run"
 

@@ -25,13 +25,13 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from keras_rescaling_patch._config_scan import AffectedArgument, Finding
-from keras_rescaling_patch._float_rounding import (
+from keras_rescaling_patch.files.float_rounding import (
     FLOAT32,
     FLOAT_FORMATS,
     FloatFormat,
     round_to,
 )
+from keras_rescaling_patch.files.scan import AffectedArgument, Finding
 
 # Mixed policies keep float32 variables but compute in the narrow type.
 MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}

@@ -6,50 +6,74 @@ Two questions, asked in order, each cheap:
    3.5.0 fixed it (keras-team/keras#20072, #20079). Keras 2 never had it.
 2. The behaviour. A version number alone cannot tell a stock 3.4.1 from a
    vendored 3.4.1 carrying the fix from ``patches/`` or a development
-   build that already has it, so a layer is built once with an array
-   ``scale`` and asked for its config: the buggy class hands back the raw
-   array, the fixed one a serialized marker.
+   build that already has it. Where the class's methods still come from a
+   file byte-identical to a released affected ``rescaling.py`` (the usual
+   case), its behaviour is that release's: known buggy. Anything else gets
+   the behavioural probe: a layer is built once with an array ``scale``
+   and asked for its config; the buggy class hands back the raw array, the
+   fixed one a serialized marker. (The probe costs the import about a
+   millisecond; hashing a 3 KB file, a few microseconds.)
 
 The decision itself (:func:`decide`) is a pure function of the version
 string, the class and a probe, so it can be tested with fakes.
+
+This runs inside ``import keras_rescaling_patch`` when Keras is already
+imported, so its types are plain classes: a dataclass or an enum would
+cost that import a millisecond or more to create.
 """
 
 from __future__ import annotations
 
-import enum
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
 
-from keras_rescaling_patch._version import InvalidVersion, Version, release
+from keras_rescaling_patch._keras_releases import (
+    FIRST_FIXED,
+    PRISTINE_RESCALING_SHA256,
+    InvalidVersion,
+    Version,
+)
 
-FIRST_FIXED = release(3, 5, 0)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 UPSTREAM_BUG = "keras-team/keras#20072"
 UPSTREAM_FIX = "keras-team/keras#20079"
 PROBE_LAYER_NAME = "keras_rescaling_patch_probe"
 
 
-class Probe(enum.Enum):
-    """What the behavioural probe saw."""
+class Probe:
+    """What the behavioural probe saw (one of these three strings)."""
 
     BUGGY = "buggy"
     FIXED = "fixed"
     UNEXPECTED = "unexpected"
 
 
-@dataclass(frozen=True)
 class Verdict:
-    """The gate's answer for one Keras installation.
+    """The gate's answer for one Keras installation (read-only).
 
     ``affected``: this Keras has the bug. ``patchable``: the shim knows this
     ``Rescaling`` and may be installed (always when affected; on a fixed
     Keras 3 only when forced).
     """
 
-    keras_version: str | None
-    affected: bool
-    patchable: bool
-    reason: str
+    __slots__ = ("affected", "keras_version", "patchable", "reason")
+
+    def __init__(
+        self, keras_version: str | None, affected: bool, patchable: bool, reason: str
+    ) -> None:
+        self.keras_version = keras_version
+        self.affected = affected
+        self.patchable = patchable
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return (
+            f"Verdict({self.keras_version!r}, affected={self.affected}, "
+            f"patchable={self.patchable}, reason={self.reason!r})"
+        )
 
     @property
     def fixed(self) -> bool:
@@ -74,7 +98,35 @@ def looks_like_known_rescaling(cls: object) -> str | None:
     return None
 
 
-def probe(cls: type) -> Probe:
+def stock_source(cls: object) -> bool:
+    """Whether ``cls`` runs, unchanged, the code of a released affected file.
+
+    Its methods must come from its module's file, the class must not have
+    gained a ``from_config``, and the file must be byte-identical to a
+    pristine ``rescaling.py`` of 3.0.0-3.4.1. Then the probe is not needed.
+    """
+    module = sys.modules.get(getattr(cls, "__module__", ""))
+    path = getattr(module, "__file__", None)
+    if not isinstance(cls, type) or not isinstance(path, str):
+        return False
+    own = vars(cls)
+    if "from_config" in own:
+        return False
+    for name in ("__init__", "get_config", "call"):
+        code = getattr(own.get(name), "__code__", None)
+        if code is None or code.co_filename != path:
+            return False
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(1 << 16)
+    except OSError:
+        return False
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest() in PRISTINE_RESCALING_SHA256
+
+
+def probe(cls: type) -> str:
     """Build one ``Rescaling`` with an array scale and read its config.
 
     The layer gets an explicit name, so Keras's automatic layer names
@@ -100,7 +152,7 @@ def probe(cls: type) -> Probe:
 def decide(
     keras_version: str | None,
     rescaling: object,
-    run_probe: Callable[[type], Probe] = probe,
+    run_probe: Callable[[type], str] = probe,
     *,
     has_serializer: bool = True,
 ) -> Verdict:
@@ -155,8 +207,8 @@ def decide(
             "not needed here and can be removed.",
         )
     assert isinstance(rescaling, type)
-    seen = run_probe(rescaling)
-    if seen is Probe.FIXED:
+    seen = Probe.BUGGY if stock_source(rescaling) else run_probe(rescaling)
+    if seen == Probe.FIXED:
         return Verdict(
             keras_version,
             False,
@@ -165,7 +217,7 @@ def decide(
             "Rescaling already serializes array arguments (a patched or "
             "vendored copy); the shim is not needed.",
         )
-    if seen is Probe.BUGGY:
+    if seen == Probe.BUGGY:
         return Verdict(
             keras_version,
             True,

@@ -16,17 +16,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_rescaling_patch import _unified_diff
 from keras_rescaling_patch._atomic import write_text_atomically
-from keras_rescaling_patch._gate import FIRST_FIXED
-from keras_rescaling_patch._version import InvalidVersion, Version, release
+from keras_rescaling_patch._keras_releases import (
+    FIRST_FIXED,
+    InvalidVersion,
+    Version,
+    release,
+)
+from keras_rescaling_patch.vendoring import unified_diff
 
 TARGET = "keras/src/layers/preprocessing/rescaling.py"
 VERSION_FILES = ("keras/src/version.py", "keras/version.py", "keras/__init__.py")
 VERSION_LINE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 PRISTINE_DIGEST = re.compile(r"^Pristine-SHA256: ([0-9a-f]{64})$", re.MULTILINE)
 
-# Which diff fits which releases' pristine file (see DESIGN: two layouts).
+# Which diff fits which releases' pristine file. The file is byte-identical
+# across 3.0.0-3.2.1 and across 3.3.0-3.4.1, and the two layouts differ (the
+# first ends with an extra blank line), so one diff per layout.
 PATCH_FOR_RANGE = (
     (release(3, 0, 0), release(3, 3, 0), "keras+3.0.0-3.2.1.patch"),
     (release(3, 3, 0), FIRST_FIXED, "keras+3.3.0-3.4.1.patch"),
@@ -68,7 +74,7 @@ class BadInput(Exception):
 
 def patch_directory() -> Path:
     """The shipped diffs: inside the wheel, or ``patches/`` in a checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # keras_rescaling_patch/
     for candidate in (package / "patches", package.parent / "patches"):
         if candidate.is_dir():
             return candidate
@@ -163,7 +169,7 @@ def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Rep
         return Report(Outcome.BAD_INPUT, str(error))
     patch_path = patch_directory() / name
     patch_text = patch_path.read_text(encoding="utf-8")
-    file_patch = _unified_diff.parse(patch_text)[0]
+    file_patch = unified_diff.parse(patch_text)[0]
     pristine_digest = PRISTINE_DIGEST.search(patch_text)
     if pristine_digest is None:
         raise ValueError(f"{patch_path} has no Pristine-SHA256 header")
@@ -171,7 +177,7 @@ def vendor(folder: Path, *, dry_run: bool = False, reverse: bool = False) -> Rep
     if state is _State.MODIFIED:
         return _refusal(current, file_patch, reverse, raw_version, root, patch_path)
     if state is (_State.PATCHED if reverse else _State.PRISTINE):
-        updated = _unified_diff.apply(current, file_patch, reverse=reverse)
+        updated = unified_diff.apply(current, file_patch, reverse=reverse)
         action = f"undoing {name} on" if reverse else f"applying {name} to"
         if not _writable(target):
             return Report(
@@ -211,20 +217,20 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _state_of(text: str, file_patch: _unified_diff.FilePatch, pristine: str) -> _State:
+def _state_of(text: str, file_patch: unified_diff.FilePatch, pristine: str) -> _State:
     """Pristine or patched byte for byte, or anything else (modified)."""
     if _digest(text) == pristine:
         return _State.PRISTINE
     try:
-        undone = _unified_diff.apply(text, file_patch, reverse=True)
-    except _unified_diff.PatchError:
+        undone = unified_diff.apply(text, file_patch, reverse=True)
+    except unified_diff.PatchError:
         return _State.MODIFIED
     return _State.PATCHED if _digest(undone) == pristine else _State.MODIFIED
 
 
 def _refusal(
     text: str,
-    file_patch: _unified_diff.FilePatch,
+    file_patch: unified_diff.FilePatch,
     reverse: bool,
     version: str,
     root: Path,
@@ -232,8 +238,8 @@ def _refusal(
 ) -> Report:
     """Say which hunk fails, or that the file differs outside the hunks."""
     try:
-        _unified_diff.apply(text, file_patch, reverse=reverse)
-    except _unified_diff.PatchError as error:
+        unified_diff.apply(text, file_patch, reverse=reverse)
+    except unified_diff.PatchError as error:
         where = str(error)
     else:
         where = f"{TARGET}: the hunks fit, but lines outside them differ"

@@ -19,9 +19,9 @@ def _start_shim() -> None:
     if os.environ.get("KERAS_RESCALING_PATCH", "").strip().lower() == "off":
         return
     try:
-        from keras_rescaling_patch._startup import start
+        from keras_rescaling_patch.runtime import activation
 
-        start()
+        activation.start_at_interpreter_start()
     except Exception:  # noqa: BLE001 - e.g. another interpreter without us
         pass
 

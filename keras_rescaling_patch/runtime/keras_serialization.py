@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from keras_rescaling_patch._markers import is_data_marker
-
 
 def _plain(value: Any) -> Any:
     """Copy Keras's tracked containers into plain dicts and lists.
@@ -37,6 +35,9 @@ def _plain(value: Any) -> Any:
 
 def restore(value: Any) -> Any:
     """Return the array a data marker describes, or ``value`` unchanged."""
+    # Imported here: at the first layer built, not in `import keras_rescaling_patch`.
+    from keras_rescaling_patch.files.markers import is_data_marker
+
     if not is_data_marker(value):
         return value
     from keras.src.saving import serialization_lib

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from keras_rescaling_patch._atomic import write_all
-from keras_rescaling_patch._keras_file import ModelArchive, UnreadableModel
+from keras_rescaling_patch.files.keras_file import ModelArchive, UnreadableModel
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")

@@ -1,0 +1,5 @@
+"""Helpers shared by the tests, the benchmarks and the matrix; not shipped.
+
+``processes``: the environment of a fresh interpreter, and throwaway venvs;
+``synthetic``: ``.keras`` archives of any size without building a model.
+"""
