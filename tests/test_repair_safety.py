@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from keras_rescaling_patch import _atomic
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import repair
 from tests.conftest import AffectedModel
@@ -225,3 +226,20 @@ def test_unreadable_input_is_named_as_the_input(
                 f"{arguments[0]}: {model}: cannot read it (Permission denied)\n"
             )
         assert not out.exists()
+
+
+@pytest.mark.parametrize("swap", [True, False])
+def test_a_backup_created_meanwhile_is_never_overwritten(
+    swap: bool, model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With and without an atomic swap (some file systems have none)."""
+    if not swap:
+        monkeypatch.setattr(_atomic.StagedFile, "exchange", lambda self: False)
+    before = digest(model)
+    keep = Path(f"{model}.bak")
+    progress = once(lambda: keep.write_bytes(b"someone else's backup"))
+    with pytest.raises(repair.RepairRefused, match="appeared while repairing"):
+        repair.repair(model, in_place=True, progress=progress)
+    assert keep.read_bytes() == b"someone else's backup"
+    assert digest(model) == before
+    assert listing(model.parent) == sorted([model.name, keep.name])

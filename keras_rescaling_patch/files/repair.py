@@ -144,6 +144,12 @@ def _keep_owner(new: _atomic.StagedFile, original: os.stat_result) -> None:
         ) from None
 
 
+def _appeared(path: Path) -> RepairRefused:
+    return RepairRefused(
+        f"{path} appeared while repairing; pass --force to overwrite it"
+    )
+
+
 def _changed(path: Path) -> RepairRefused:
     return RepairRefused(f"{path} changed while it was being repaired")
 
@@ -174,9 +180,11 @@ def _publish_in_place(
             else:
                 os.link(new.path, keep)
                 os.unlink(new.path)
-        except OSError:
+        except OSError as error:
             new.exchange()  # the original goes back to its name
             new.published = False
+            if isinstance(error, FileExistsError) and keep is not None:
+                raise _appeared(keep) from None
             raise
         return
     # No atomic swap here: back up by a link, check, then rename over.
@@ -205,7 +213,10 @@ def _link_backup(source: keras_file.ModelSource, keep: Path, force: bool) -> Non
         if force:
             os.replace(temporary, keep)
         else:
-            os.link(temporary, keep)
+            try:
+                os.link(temporary, keep)
+            except FileExistsError:
+                raise _appeared(keep) from None
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -274,10 +285,7 @@ def repair(
                 try:
                     new.link_no_clobber()
                 except FileExistsError:
-                    raise RepairRefused(
-                        f"{destination} appeared while repairing; pass --force "
-                        "to overwrite it"
-                    ) from None
+                    raise _appeared(destination) from None
     if sync:
         _atomic.fsync_folder(destination.parent)
     return RepairOutcome(repairs, other, destination, keep, model.legacy_hdf5)
