@@ -16,7 +16,7 @@ imported (``import keras``, ``tf.keras``, a submodule, another thread).
 
 from __future__ import annotations
 
-from keras_rescaling_patch.runtime import activation
+from keras_rescaling_patch.runtime import activation as _activation
 
 # Not `typing.TYPE_CHECKING`: importing typing would double the cost of this
 # import, which the start-up hook pays in every interpreter.
@@ -84,11 +84,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 def _on_keras_imported() -> None:
     from keras_rescaling_patch.runtime import control
 
     control.on_keras_imported()
 
 
-activation.activate(_on_keras_imported)
+_activation.activate(_on_keras_imported)
 del TYPE_CHECKING

@@ -40,6 +40,7 @@ def test_public_surface_is_small_and_every_name_resolves() -> None:
         keras_rescaling_patch.KerasRescalingPatchWarning,
     )
     assert issubclass(keras_rescaling_patch.KerasRescalingPatchWarning, UserWarning)
+    assert dir(keras_rescaling_patch) == sorted(keras_rescaling_patch.__all__)
 
 
 def test_remove_restores_the_very_same_objects() -> None:

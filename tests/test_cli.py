@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -13,6 +15,8 @@ import pytest
 import keras_rescaling_patch
 from keras_rescaling_patch.cli import selfcheck
 from keras_rescaling_patch.cli.main import build_parser, main
+from tests.conftest import AffectedModel
+from tests.subprocesses import environment, run_python
 
 
 def test_status_tells_the_environment_the_programs_and_this_process(
@@ -96,7 +100,7 @@ def test_check_reproduces_the_bug_and_passes_with_the_shim(
 ) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "this takes about a minute" in out.splitlines()[0]
+    assert "this takes up to a minute" in out.splitlines()[0]
     assert "  [1/2] saving a small model" in out and "  [2/2] reloading it" in out
     assert "reloaded without the shim (tf.keras): fails: " in out
     assert (
@@ -113,7 +117,9 @@ def test_check_fails_when_the_shimmed_reload_fails(
     )
     fine = selfcheck.Reload(with_shim=False, loaded=True, identical=True, error=None)
     monkeypatch.setattr(
-        selfcheck, "run_check", lambda step: selfcheck.CheckResult(fine, broken)
+        selfcheck,
+        "run_check",
+        lambda step, setting: selfcheck.CheckResult(fine, broken),
     )
     assert main(["check"]) == 1
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FAIL")
@@ -137,3 +143,48 @@ def test_check_children_never_share_a_model_file(
     assert selfcheck.run_check().ok
     folders = {str(Path(path).parent) for path in seen}
     assert len(seen) == 2 and len(folders) == 2
+
+
+@pytest.mark.slow
+def test_check_answers_for_the_setting_programs_here_get() -> None:
+    """With KERAS_RESCALING_PATCH=off the import does nothing: check says so."""
+    completed = run_python(
+        "from keras_rescaling_patch.cli.main import main\n"
+        "raise SystemExit(main(['check']))",
+        env=environment(KERAS_RESCALING_PATCH="off"),
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr[-2000:]
+    last = completed.stdout.strip().splitlines()[-1]
+    assert last.startswith("FAIL: KERAS_RESCALING_PATCH=off here")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code"), [(["--version"], 0), (["scan", "{model}"], 1)]
+)
+def test_a_full_output_device_is_one_line_and_keeps_the_exit_code(
+    arguments: list[str], code: int, affected_model: AffectedModel
+) -> None:
+    """stdout on /dev/full: no traceback, and scan still says 'affected' (1)."""
+    filled = [argument.format(model=affected_model.path) for argument in arguments]
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "keras_rescaling_patch", *filled],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(),
+        )
+    assert completed.returncode == code
+    assert completed.stderr == (
+        "keras-rescaling-patch: could not write the output: No space left on device\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "abc"])
+def test_limits_take_positive_finite_numbers_only(
+    value: str, capsys: pytest.CaptureFixture[str], affected_model: AffectedModel
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["scan", str(affected_model.path), "--max-config-mib", value])
+    assert stop.value.code == 2
+    assert f"{value!r} is not a positive number" in capsys.readouterr().err

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import keras
 import pytest
 
 from tests.differential_record import record_all
+from tests.subprocesses import ROOT, environment
 
 pytestmark = pytest.mark.slow  # runs every case in the Keras 3.5.0 venv too
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +22,7 @@ def reference() -> dict[str, dict]:
         pytest.skip("set KRP_REFERENCE_PYTHON to a Keras 3.5.0 python (make test does)")
     out = ROOT / ".pytest_cache" / "keras-3.5.0-reference.json"
     out.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "KERAS_RESCALING_PATCH": "off", "PYTHONPATH": str(ROOT)}
+    env = environment(KERAS_RESCALING_PATCH="off")
     completed = subprocess.run(
         [
             python,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -15,6 +16,7 @@ import keras_rescaling_patch
 from keras_rescaling_patch._keras_releases import PRISTINE_RESCALING_SHA256
 from keras_rescaling_patch.runtime import gate
 from keras_rescaling_patch.runtime.gate import Probe, decide
+from tests.conftest import AffectedModel
 from tests.subprocesses import ROOT, environment, run_python
 
 
@@ -209,3 +211,56 @@ def test_the_known_sources_are_the_pristine_files_the_diffs_name() -> None:
         for match in re.finditer(r"^Pristine-SHA256: (\w+)$", path.read_text(), re.M)
     }
     assert headers == set(PRISTINE_RESCALING_SHA256)
+
+
+@pytest.mark.slow
+@needs_reference_venv
+def test_the_not_needed_warning_can_be_silenced_by_its_class() -> None:
+    """As the README says: PYTHONWARNINGS names the class, Keras first or not."""
+    assert REFERENCE is not None
+    code = "import keras, keras_rescaling_patch"
+    loud = run_python(code, python=REFERENCE)
+    quiet = run_python(
+        code,
+        python=REFERENCE,
+        env=environment(
+            PYTHONWARNINGS="ignore::keras_rescaling_patch.NotNeededWarning"
+        ),
+    )
+    # Attributed to the user's own line, not to this package's code.
+    assert "<string>:1: NotNeededWarning: Keras 3.5.0 already contains" in loud.stderr
+    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr
+
+
+FORCED_LOAD = """
+import sys, numpy as np
+import keras_rescaling_patch as krp
+import keras
+assert krp.status().active
+model = keras.models.load_model(sys.argv[1])
+layer = keras.layers.Rescaling(np.array([2.0]), np.array([1.0]))
+again = keras.layers.Rescaling.from_config(layer.get_config())
+out = np.asarray(model(np.load(sys.argv[2])))
+print(out.tobytes().hex(), type(again.scale).__name__)
+"""
+
+
+@pytest.mark.slow
+@needs_reference_venv
+def test_a_forced_shim_on_keras_3_5_0_still_loads_what_it_loads(
+    affected_model: AffectedModel, tmp_path: Path
+) -> None:
+    """force patches a fixed Keras too: it must not change what it does."""
+    assert REFERENCE is not None
+    model = affected_model.copy_to(tmp_path)
+    arguments = [str(model), str(affected_model.inputs_path)]
+    completed = run_python(
+        FORCED_LOAD,
+        python=REFERENCE,
+        env=environment(KERAS_RESCALING_PATCH="force"),
+        arguments=arguments,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    output, kind = completed.stdout.split()
+    assert bytes.fromhex(output) == affected_model.expected.tobytes()
+    assert kind == "ndarray"

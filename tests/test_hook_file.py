@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,25 @@ def test_an_older_hook_of_ours_is_refreshed(site: Path) -> None:
     path.write_text(f"{startup_hook.MARKER}: an older version\nimport os\n")
     assert startup_hook.install().changed
     assert path.read_text() == startup_hook.CONTENT
+
+
+@pytest.mark.parametrize("action", ["install", "uninstall"])
+def test_install_and_uninstall_wait_for_each_other(action: str, site: Path) -> None:
+    """Both take an exclusive lock on the folder, so a concurrent pair cannot
+    leave the file and its RECORD row out of step: here the test holds it."""
+    if action == "uninstall":
+        startup_hook.install()
+    done = threading.Event()
+    worker = threading.Thread(
+        target=lambda: (getattr(startup_hook, action)(), done.set()), daemon=True
+    )
+    descriptor = os.open(site, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        worker.start()
+        assert not done.wait(0.3), f"{action} did not wait for the lock"
+    finally:
+        os.close(descriptor)  # releases the lock
+    assert done.wait(10)
+    listed = startup_hook.FILE_NAME in record(site)
+    assert (site / startup_hook.FILE_NAME).exists() == listed == (action == "install")

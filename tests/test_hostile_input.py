@@ -76,7 +76,7 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         lambda p, s: (p.write_bytes(os.urandom(512)), p)[1],
         "nor a model JSON",
     ),
-    "truncated zip": (lambda p, s: _truncated(p, s), "not a Keras archive"),
+    "truncated zip": (lambda p, s: _truncated(p, s), "truncated zip archive"),
     "no config.json": (
         lambda p, s: _zip(p, [("metadata.json", b"{}")]),
         "no config.json",

@@ -24,11 +24,11 @@ from keras_rescaling_patch._keras_releases import Version
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.vendoring import vendor
 from tests import releases
+from tests.subprocesses import ROOT, environment
 
 # Downloads the 16 releases (cached) and starts interpreters on each.
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
 PATCHES = ROOT / "patches"
 
 
@@ -70,12 +70,10 @@ def test_shipped_file_is_the_one_the_diff_expects(
 
 
 def _start(vendored: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(vendored), str(ROOT)]),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "KERAS_RESCALING_PATCH": "auto",
-    }
+    env = environment(
+        PYTHONPATH=os.pathsep.join([str(vendored), str(ROOT)]),
+        KERAS_RESCALING_PATCH="auto",
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "tests.vendored_roundtrip"],
         cwd=ROOT,

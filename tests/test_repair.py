@@ -22,9 +22,7 @@ from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import archive_rewrite
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
-from tests.subprocesses import cli_in_bare_interpreter
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.subprocesses import cli_in_bare_interpreter, environment
 
 
 def rescaling_model(scale: object, dtype: str | None = None) -> keras.Model:
@@ -296,7 +294,7 @@ def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
     command = ["keras_rescaling_patch", "repair", str(source), "-o", str(out)]
     process = subprocess.Popen(
         [sys.executable, "-m", *command],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=environment(),
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
@@ -538,7 +536,7 @@ def test_any_layer_name_on_any_terminal_never_crashes_after_writing(
     completed = subprocess.run(
         [sys.executable, "-m", "keras_rescaling_patch", "repair", str(model),
          "--in-place"],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding},
+        env=environment(PYTHONIOENCODING=encoding),
         capture_output=True,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import pytest
 from keras_rescaling_patch import _atomic
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import repair
+from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
 from tests.subprocesses import NOBODY, ROOT, as_another_user, environment
 
@@ -243,3 +245,24 @@ def test_a_backup_created_meanwhile_is_never_overwritten(
     assert keep.read_bytes() == b"someone else's backup"
     assert digest(model) == before
     assert listing(model.parent) == sorted([model.name, keep.name])
+
+
+@pytest.mark.slow
+def test_sigterm_mid_copy_cleans_up_and_says_so(tmp_path: Path) -> None:
+    """A service manager's TERM unwinds like Ctrl-C: no temporary file left."""
+    source = synthetic_archive(tmp_path / "big.keras", 512 << 20)
+    out = tmp_path / "out.keras"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_rescaling_patch", "repair", str(source),
+         "-o", str(out)],
+        env=environment(), cwd=ROOT, text=True, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size for p in tmp_path.glob(".out.keras.*.tmp")):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.001)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert err == "repair: terminated; nothing written\n"
+    assert listing(tmp_path) == ["big.keras"]

@@ -14,8 +14,6 @@ from keras_rescaling_patch.cli.main import main
 from tests.conftest import AffectedModel
 from tests.subprocesses import cli_in_bare_interpreter
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def save(model: keras.Model, path: Path) -> Path:
     model.save(path)
@@ -160,11 +158,38 @@ def test_a_rescaling_is_known_by_what_keras_deserializes_it_by(
 def test_other_packages_named_like_keras_are_not_keras(
     module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Not keras.layers.Rescaling, but a layer stock Keras hands the marker to."""
     path = tmp_path / "model.json"
     path.write_text(_model_json([_rescaling(module=module)]))
     code, out, _ = scan(capsys, "--json", path)
     report = json.loads(out)["files"][0]
-    assert code == 0 and report["affected"] == [] and len(report["other"]) == 1
+    assert code == 1 and report["affected"] == [] and report["other"] == []
+    [suspect] = report["suspect"]
+    assert (suspect["path"], suspect["layer_class"]) == ("outer/rescale", "Rescaling")
+
+
+@keras.saving.register_keras_serializable(package="krp_scan")
+class ShiftedRescaling(keras.layers.Rescaling):
+    """A registered subclass: Keras saves it under its own name."""
+
+
+def test_a_registered_subclass_is_flagged_and_repair_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shim_restored: None
+) -> None:
+    inputs = keras.Input(shape=(2,))
+    layer = ShiftedRescaling(np.array([2.0, 3.0]), name="shifted")
+    model = keras.Model(inputs, layer(inputs), name="outer")
+    path = save(model, tmp_path / "subclass.keras")
+    code, out, _ = scan(capsys, path)
+    assert code == 1 and "probably cannot run this file" in out
+    assert "outer/shifted  scale  __numpy__ float64: a krp_scan>ShiftedRescaling" in out
+    keras_rescaling_patch.remove()
+    with pytest.raises(Exception, match=r"TrackedDict|__numpy__"):  # the control
+        keras.models.load_model(path)(np.ones((1, 2), "float32"))
+    code = main(["repair", str(path), "-o", str(tmp_path / "out.keras")])
+    err = capsys.readouterr().err
+    assert code == 1 and "a krp_scan>ShiftedRescaling layer, not keras.layers" in err
+    assert not (tmp_path / "out.keras").exists()
 
 
 def test_untrusted_text_is_escaped_in_human_output_and_exact_in_json(

@@ -43,6 +43,7 @@ def test_status_says_keras_is_there_and_a_backend_is_missing(
     assert "pip install tensorflow-cpu" in why and "KERAS_BACKEND" in why
     report = json.loads(cli(keras_without_backend, "status", "--json").stdout)
     assert (report["keras_version"], report["keras_importable"]) == ("3.3.3", False)
+    assert report["affected"] is None  # unknown, as the text says
 
 
 def test_check_cannot_run_and_says_why_in_one_line(

@@ -11,28 +11,60 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import keras_rescaling_patch
 
+_output_failure: str | None = None  # why stdout or stderr stopped taking output
+
 
 def say(text: str, *, error: bool = False, flush: bool = False) -> None:
     """Print one line; no terminal can turn a finished command into a crash.
 
-    Streams are set to escape what they cannot encode (see ``main``), and a
-    reader that went away (``| head``) only stops the output: the exit
-    code still tells what was done.
+    Streams are set to escape what they cannot encode (see ``main``); a
+    reader that went away (``| head``) or a full device only stops the
+    output: the exit code still tells what was done.
     """
     stream = sys.stderr if error else sys.stdout
     try:
         print(text, file=stream, flush=flush)
-    except BrokenPipeError:
+    except OSError as failure:
+        _stop_writing(stream, failure)
+
+
+def _stop_writing(stream: Any, failure: OSError) -> None:
+    """Send what else goes to ``stream`` nowhere, and remember why."""
+    global _output_failure
+    if _output_failure is None and not isinstance(failure, BrokenPipeError):
+        _output_failure = failure.strerror or str(failure)
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())  # further output goes nowhere
+        os.dup2(devnull, stream.fileno())
         os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _finish_output() -> None:
+    """Flush stdout now (not at exit, where a failure would be a traceback)."""
+    try:
+        sys.stdout.flush()
+    except OSError as failure:
+        _stop_writing(sys.stdout, failure)
+    if _output_failure is not None:
+        try:
+            print(
+                f"keras-rescaling-patch: could not write the output: {_output_failure}",
+                file=sys.stderr,
+                flush=True,
+            )
+        except OSError:
+            pass
 
 
 def command_status(arguments: argparse.Namespace) -> int:
@@ -56,12 +88,13 @@ def command_check(arguments: argparse.Namespace) -> int:
         return 1
     say(
         f"Checking Keras {report['keras_version']} ({report['keras_backend']} "
-        "backend); this takes about a minute.",
+        "backend); this takes up to a minute.",
         flush=True,
     )
     steps = iter(range(1, 3))
     result = selfcheck.run_check(
-        lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True)
+        lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True),
+        setting=report["setting"],
     )
     for label, reload in (("without", result.without_shim), ("with", result.with_shim)):
         how = f" ({reload.loader})" if reload.loader else ""
@@ -157,6 +190,7 @@ def command_scan(arguments: argparse.Namespace) -> int:
         else:
             report["format"] = "hdf5" if model.legacy_hdf5 else "keras"
             report["affected"] = [finding.as_dict() for finding in found.affected]
+            report["suspect"] = [finding.as_dict() for finding in found.suspect]
             report["other"] = [finding.as_dict() for finding in found.other]
             if not arguments.json:
                 _print_scan(path, found, model.legacy_hdf5)
@@ -164,7 +198,8 @@ def command_scan(arguments: argparse.Namespace) -> int:
     if any("error" in report for report in reports):
         code = 2
     else:
-        code = 1 if any(report["affected"] for report in reports) else 0
+        flagged = any(report["affected"] or report["suspect"] for report in reports)
+        code = 1 if flagged else 0
     if arguments.json:
         say(json.dumps({"files": reports, "exit_code": code}, indent=2))
     return code
@@ -172,7 +207,13 @@ def command_scan(arguments: argparse.Namespace) -> int:
 
 def _print_scan(path: Path, found: Any, legacy_hdf5: bool) -> None:
     kind = " (legacy HDF5 model)" if legacy_hdf5 else ""
-    if found.affected:
+    if found.suspect and not found.affected:
+        say(
+            f"{printable(path)}{kind}: {len(found.suspect)} array-valued "
+            "scale/offset argument(s) of other layer classes; stock Keras 3.0-3.4 "
+            "probably cannot run this file"
+        )
+    elif found.affected:
         say(
             f"{printable(path)}{kind}: {len(found.affected)} array-valued Rescaling "
             "argument(s); stock Keras 3.0-3.4 cannot run this file"
@@ -189,6 +230,14 @@ def _print_scan(path: Path, found: Any, legacy_hdf5: bool) -> None:
             f"  {printable(finding.path)}  {finding.key.split('.')[-1]}  "
             f"{finding.marker} {printable(finding.dtype)} shape "
             f"{_shape_text(finding.shape or ())}"
+        )
+    for finding in found.suspect:
+        say(
+            f"  {printable(finding.path)}  {finding.key.split('.')[-1]}  "
+            f"{finding.marker} {printable(finding.dtype)}: a "
+            f"{printable(finding.layer_class)} layer, not keras.layers.Rescaling "
+            "(a subclass?): stock Keras 3.0-3.4 fails on it too unless its own "
+            "code restores the array"
         )
     for finding in found.other:
         say(f"  other array-valued config (information only): {_where(finding)}")
@@ -225,6 +274,7 @@ def command_repair(arguments: argparse.Namespace) -> int:
         total = source.stat().st_size
     except OSError:
         total = 0  # repair() says what is wrong with it
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with progress.progress_bar(f"repair {source.name}", total) as advance:
             outcome = repair.repair(
@@ -263,8 +313,21 @@ def command_repair(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         say("repair: interrupted; nothing written", error=True)
         return 130
+    except _Terminated:
+        say("repair: terminated; nothing written", error=True)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_repair(source, outcome)
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind (removing the temporary file), then exit."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def _print_repair(source: Path, outcome: Any) -> None:
@@ -306,20 +369,27 @@ class _VersionAction(argparse.Action):
         keras = status.keras_distribution_version()
         seen = f"Keras {keras} installed" if keras else "no Keras installed"
         say(f"{parser.prog} {keras_rescaling_patch.__version__} ({seen})")
+        _finish_output()
         parser.exit()
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return value
 
 
 def _positive_number(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
 
 
@@ -359,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="save a sample model and reload it without and with the shim "
-        "here (about a minute)",
+        "here (up to a minute)",
     )
     check.set_defaults(handler=command_check)
     vendor = commands.add_parser(
@@ -391,11 +461,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="list array-valued Rescaling arguments in .keras, model .json or "
         "legacy .h5 files",
         description=(
-            "Read only config.json of each .keras archive (or a model .json "
-            "from to_json) and list every Rescaling whose scale or offset is a "
+            "Read only the model config of each file (config.json of a .keras "
+            "archive, a model .json from to_json, or the config inside a legacy "
+            ".h5 model) and list every Rescaling whose scale or offset is a "
             "serialized array, which stock Keras 3.0-3.4 cannot run. Never "
-            "imports Keras. Exit 0: nothing affected; 1: affected layers found; "
-            "2: a file could not be read."
+            "imports Keras. Exit 0: nothing affected; 1: affected layers found "
+            "(or array-valued scale/offset in layers of other classes, such as "
+            "registered subclasses); 2: a file could not be read."
         ),
     )
     scan.add_argument(
@@ -518,5 +590,10 @@ def main(argv: list[str] | None = None) -> int:
     ):
         say(f"{arguments.command}: {activation.mode_problem}", error=True)
         return 2
-    handler = arguments.handler
-    return int(handler(arguments))
+    try:
+        code = int(arguments.handler(arguments))
+    except KeyboardInterrupt:
+        say(f"{arguments.command}: interrupted", error=True)
+        code = 130
+    _finish_output()
+    return code

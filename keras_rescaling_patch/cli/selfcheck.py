@@ -55,12 +55,19 @@ class CheckResult:
 
     without_shim: Reload
     with_shim: Reload
+    setting: str = "auto"  # KERAS_RESCALING_PATCH, as programs here see it
 
     @property
     def ok(self) -> bool:
         return self.with_shim.works
 
     def verdict(self) -> str:
+        if not self.ok and self.setting == "off":
+            return (
+                "FAIL: KERAS_RESCALING_PATCH=off here, so importing "
+                "keras_rescaling_patch does not apply the shim and a model with "
+                "array-valued Rescaling does not load; unset it (or set auto)."
+            )
         if not self.ok:
             return (
                 "FAIL: a model with array-valued Rescaling does not work here "
@@ -103,14 +110,16 @@ def build_sample(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-def _child_environment(with_shim: bool) -> dict[str, str]:
-    """The stock child gets ``off``, which the start-up hook and ``run`` obey."""
+def _child_environment(with_shim: bool, setting: str) -> dict[str, str]:
+    """The stock child gets ``off``, which the start-up hook and ``run`` obey;
+    the other child the setting programs here get, so ``check`` answers for
+    them (``off`` there means the import does nothing)."""
     env = dict(os.environ)
     package_parent = str(Path(keras_rescaling_patch.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (package_parent, env.get("PYTHONPATH", "")) if part
     )
-    env["KERAS_RESCALING_PATCH"] = "auto" if with_shim else "off"
+    env["KERAS_RESCALING_PATCH"] = setting if with_shim else "off"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -139,11 +148,15 @@ def _parse(with_shim: bool, process: subprocess.Popen[str]) -> Reload:
     )
 
 
-def run_check(step: Callable[[str], None] = lambda text: None) -> CheckResult:
+def run_check(
+    step: Callable[[str], None] = lambda text: None, setting: str = "auto"
+) -> CheckResult:
     """Build, save, and reload the sample without and with the shim.
 
     ``step`` is told, in words, what is about to happen (the command line
-    prints it: the whole check takes about a minute).
+    prints it: the whole check takes up to a minute). ``setting`` is the
+    ``KERAS_RESCALING_PATCH`` value the second child imports the package
+    with: the one programs here get.
     """
     with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
         step("saving a small model whose Rescaling has array scale and offset")
@@ -169,7 +182,7 @@ def run_check(step: Callable[[str], None] = lambda text: None) -> CheckResult:
                     str(inputs),
                     str(expected),
                 ],
-                env=_child_environment(with_shim),
+                env=_child_environment(with_shim, setting),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -177,4 +190,5 @@ def run_check(step: Callable[[str], None] = lambda text: None) -> CheckResult:
         return CheckResult(
             without_shim=_parse(False, children[False]),
             with_shim=_parse(True, children[True]),
+            setting=setting,
         )

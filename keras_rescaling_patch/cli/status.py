@@ -109,7 +109,7 @@ def gather() -> dict[str, Any]:
         "keras_importable": importable,
         "keras_backend": _keras_backend(),
         "tensorflow_version": tensorflow_version(),
-        "affected": current.affected,
+        "affected": current.affected if importable else None,  # None: unknown
         "setting": activation.mode,
         "startup_hooks": hooks,
         "programs": _programs(verdict, importable, hooks),

@@ -39,6 +39,7 @@ MAX_NESTING = 400
 BYTES_PER_CONTAINER = 16
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 END_OF_ARCHIVE = b"PK\x05\x06"
+ZIP_MEMBER_SIGNATURE = b"PK\x03\x04"
 END_OF_ARCHIVE_SIZE = 22
 
 
@@ -334,6 +335,10 @@ def read_model(
         raise UnreadableModel(f"cannot read it ({_reason(error)})") from None
     if len(text) > max_config_bytes:
         raise _too_big("the file", source.status.st_size, max_config_bytes)
+    if text.startswith(ZIP_MEMBER_SIGNATURE):
+        raise UnreadableModel(
+            "a damaged or truncated zip archive (its end-of-archive record is missing)"
+        )
     if not text.lstrip()[:1] == b"{":
         raise UnreadableModel("not a Keras archive (no zip) nor a model JSON file")
     return ModelFile(parse_config(text, "the file", max_config_bytes), None)

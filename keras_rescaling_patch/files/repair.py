@@ -32,6 +32,7 @@ from keras_rescaling_patch import _atomic
 from keras_rescaling_patch.files import archive_rewrite, keras_file, scan
 from keras_rescaling_patch.files.config_repair import (
     DEFAULT_MAX_ELEMENTS,
+    NotExactlyRepairable,
     Repair,
     apply_repairs,
 )
@@ -60,6 +61,16 @@ class RepairOutcome:
     written: Path | None  # None: nothing needed writing
     backup: Path | None
     legacy_hdf5: bool = False  # a legacy .h5 file: not rewritten
+
+
+def _suspect_refusal(finding: scan.Finding) -> str:
+    argument = finding.key.rsplit(".", 1)[-1]
+    return (
+        f"{finding.path} {argument}: a {finding.layer_class} layer, not "
+        "keras.layers.Rescaling, holds an array; stock Keras 3.0-3.4 hands it "
+        "the serialized array too, and repair cannot vouch for what that "
+        "layer's own code does with a list"
+    )
 
 
 def backup_path(path: Path) -> Path:
@@ -262,6 +273,8 @@ def repair(
                 "load it with the shim, or save it again as .keras",
                 source_path,
             )
+        if found and found.suspect:
+            raise NotExactlyRepairable(_suspect_refusal(found.suspect[0]))
         repairs = apply_repairs(found.arguments, max_elements) if found else ()
         other = found.other if found else ()
         if not repairs and in_place:

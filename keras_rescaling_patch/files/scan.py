@@ -16,7 +16,7 @@ nested models (``outer/inner/rescaling``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from keras_rescaling_patch.files.keras_file import MAX_NESTING, UnreadableModel
@@ -35,6 +35,7 @@ class Finding:
     marker: str  # "__numpy__" or "__tensor__"
     dtype: str | None
     shape: tuple[int, ...] | None
+    layer_class: str | None = None  # for a suspect: the layer's registered name
 
     def as_dict(self) -> dict[str, Any]:
         report = asdict(self)
@@ -54,10 +55,18 @@ class AffectedArgument:
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The affected Rescaling arguments, and any other array-valued config."""
+    """The affected Rescaling arguments, and any other array-valued config.
+
+    ``suspect``: ``scale`` or ``offset`` held as a marker by a layer of
+    another class (a registered ``Rescaling`` subclass, a ``keras_hub``
+    layer): stock Keras 3.0-3.4 hands that layer the marker unchanged too,
+    so it fails there unless the layer's own code restores the array;
+    ``repair`` cannot vouch for code it does not know.
+    """
 
     arguments: tuple[AffectedArgument, ...]
     other: tuple[Finding, ...]
+    suspect: tuple[Finding, ...] = ()
 
     @property
     def affected(self) -> tuple[Finding, ...]:
@@ -160,21 +169,28 @@ def _walk(config: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
 def scan_config(config: dict[str, Any]) -> ScanResult:
     """Every array-valued Rescaling argument, and other serialized arrays."""
     arguments: list[AffectedArgument] = []
+    suspect: list[Finding] = []
     other: list[Finding] = []
     claimed: set[int] = set()
-    # _walk() yields a layer before its contents, so a Rescaling's own
-    # markers are claimed before the walk reaches them.
+    # _walk() yields a layer before its contents, so a layer's own markers
+    # are claimed before the walk reaches them.
     for path, key, node in _walk(config):
-        if is_rescaling(node):
+        rescaling = is_rescaling(node)
+        if rescaling or _segment(node) is not None:
             layer_config = node["config"]
             for argument in ARGUMENTS:
                 value = layer_config.get(argument)
-                if is_data_marker(value):
-                    finding = _finding(path, f"config.{argument}", value)
+                if not is_data_marker(value):
+                    continue
+                finding = _finding(path, f"config.{argument}", value)
+                if rescaling:
                     arguments.append(
                         AffectedArgument(finding, argument, layer_config, value)
                     )
-                    claimed.add(id(value))
+                else:
+                    named = node.get("registered_name") or node["class_name"]
+                    suspect.append(replace(finding, layer_class=str(named)))
+                claimed.add(id(value))
         elif is_data_marker(node) and id(node) not in claimed:
             other.append(_finding(path, key, node))
-    return ScanResult(tuple(arguments), tuple(other))
+    return ScanResult(tuple(arguments), tuple(other), tuple(suspect))

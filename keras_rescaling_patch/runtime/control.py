@@ -24,7 +24,7 @@ from keras_rescaling_patch.runtime import activation, gate, shim
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import ModuleType
+    from types import FrameType, ModuleType
 
     from keras_rescaling_patch.runtime.public_types import Status
 
@@ -120,10 +120,9 @@ def on_keras_imported() -> None:
                     KerasRescalingPatchWarning,
                 )
 
-                warnings.warn(
+                _warn_at_the_caller(
                     f"{activation.mode_problem}; the shim was not applied.",
                     KerasRescalingPatchWarning,
-                    stacklevel=2,
                 )
             return
         force = activation.mode == "force"
@@ -133,7 +132,34 @@ def on_keras_imported() -> None:
         if seen.fixed:
             from keras_rescaling_patch.runtime.public_types import NotNeededWarning
 
-            warnings.warn(seen.reason, NotNeededWarning, stacklevel=2)
+            _warn_at_the_caller(seen.reason, NotNeededWarning)
+
+
+def _warn_at_the_caller(message: str, category: type[Warning]) -> None:
+    """Warn, attributed to the first line outside this package and importlib.
+
+    That is the user's ``import`` (of this package, or of Keras), so the
+    default filter shows it once per such line and the location makes sense.
+    """
+    package = __file__.rsplit("runtime", 1)[0]
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(package)
+        or frame.f_code.co_filename.startswith("<frozen importlib")
+        or frame.f_code.co_filename.endswith(("importlib/__init__.py",))
+    ):
+        frame = frame.f_back
+    if frame is None:
+        warnings.warn(message, category, stacklevel=2)
+        return
+    warnings.warn_explicit(
+        message,
+        category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=frame.f_globals.get("__name__", "<unknown>"),
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+    )
 
 
 def _settle_pending(keras: _Keras) -> None:

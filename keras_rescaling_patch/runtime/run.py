@@ -26,7 +26,11 @@ EXIT_CANNOT_RUN = 126  # as shells say "found, but cannot be run"
 def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """``environ`` with the launcher first on ``PYTHONPATH``."""
     env = dict(environ)
-    rest = [part for part in env.get("PYTHONPATH", "").split(os.pathsep) if part]
+    rest = [
+        part
+        for part in env.get("PYTHONPATH", "").split(os.pathsep)
+        if part and part != str(LAUNCHER)  # `run` inside `run`: once is enough
+    ]
     env["PYTHONPATH"] = os.pathsep.join([str(LAUNCHER), *rest])
     return env
 

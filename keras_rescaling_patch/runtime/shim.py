@@ -103,14 +103,20 @@ def _replacements(cls: Any) -> dict[str, Any]:
     def from_config(
         subclass: type, config: dict[str, Any], custom_objects: Any = None
     ) -> Any:
+        if own_from_config is not None:
+            # A Rescaling with a from_config of its own (a fixed Keras, where
+            # the shim is only ever forced) restores the markers itself and
+            # expects to be handed them as they are.
+            own = own_from_config.__get__(None, subclass)
+            if custom_objects is None:
+                return own(config)
+            return own(config, custom_objects=custom_objects)
         # ``custom_objects`` is accepted as Keras 3.5.0 accepts it; the two
         # data markers never need it.
         config = dict(config)
         for key in ("scale", "offset"):
             if key in config:
                 config[key] = keras_serialization.restore(config[key])
-        if own_from_config is not None:
-            return own_from_config.__get__(None, subclass)(config)
         return super(cls, subclass).from_config(config)
 
     __init__ = functools.update_wrapper(__init__, original_init)

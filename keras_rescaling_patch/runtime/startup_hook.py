@@ -17,10 +17,12 @@ package: nothing of ours stays behind in site-packages.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import site
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,30 +151,58 @@ class Change:
     record: Path | None  # the RECORD that lists the hook (install), if any
 
 
+@contextlib.contextmanager
+def _exclusively(folder: Path) -> Iterator[None]:
+    """Serialize our own installs and uninstalls in ``folder`` (``flock``), so
+    the file and its RECORD row always change together."""
+    try:
+        import fcntl
+
+        descriptor = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):  # no flock here, or no folder to lock
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def install(user: bool = False) -> Change:
     """Write the hook (or refresh an older one of ours) and record it."""
     folder = site_directory(user)
     path = folder / FILE_NAME
-    _refuse_foreign(path)
     try:
-        unchanged = path.is_file() and path.read_bytes() == CONTENT.encode()
-        if not unchanged:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_text_atomically(path, CONTENT, mode=0o644)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise HookError(f"cannot write {path}: {error.strerror or error}") from error
-    return Change(path, not unchanged, _update_record(path, add=True))
+    with _exclusively(folder):
+        _refuse_foreign(path)
+        try:
+            unchanged = path.is_file() and path.read_bytes() == CONTENT.encode()
+            if not unchanged:
+                write_text_atomically(path, CONTENT, mode=0o644)
+        except OSError as error:
+            raise HookError(
+                f"cannot write {path}: {error.strerror or error}"
+            ) from error
+        return Change(path, not unchanged, _update_record(path, add=True))
 
 
 def uninstall(user: bool = False) -> Change:
     """Remove the hook (only ours) and its RECORD row."""
-    path = site_directory(user) / FILE_NAME
-    if not os.path.lexists(path):
-        return Change(path, False, None)
-    _refuse_foreign(path)
-    try:
-        path.unlink()
-    except OSError as error:
-        raise HookError(f"cannot remove {path}: {error.strerror or error}") from error
-    _update_record(path, add=False)
-    return Change(path, True, None)
+    folder = site_directory(user)
+    path = folder / FILE_NAME
+    with _exclusively(folder):
+        if not os.path.lexists(path):
+            return Change(path, False, None)
+        _refuse_foreign(path)
+        try:
+            path.unlink()
+        except OSError as error:
+            raise HookError(
+                f"cannot remove {path}: {error.strerror or error}"
+            ) from error
+        _update_record(path, add=False)
+        return Change(path, True, None)
