@@ -137,10 +137,13 @@ class StagedFile:
         """Swap it with the destination atomically; ``False`` if unsupported.
 
         Afterwards ``path`` names what the destination was, which the caller
-        must check, then remove or keep (or swap back with another call).
+        must check, then remove or keep, or swap back with another call
+        (which unpublishes it again: ``path`` then names the new file, and
+        leaving :func:`staged` removes it).
         """
         swapped = renameat2(self.path, self.destination, RENAME_EXCHANGE)
-        self.published = self.published or swapped
+        if swapped:
+            self.published = not self.published
         return swapped
 
 

@@ -71,11 +71,12 @@ class Version(tuple[int, int, int, int]):
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        parts = text.strip().split(".")
+        stripped = text.strip()
+        parts = stripped.split(".")
         if len(parts) == 3 and all(part.isdigit() and part.isascii() for part in parts):
             return cls((int(parts[0]), int(parts[1]), int(parts[2]), 1))
         release_pattern, pre_release, allowed_tail = _patterns()
-        match = release_pattern.match(text.strip())
+        match = release_pattern.match(stripped)
         if match is None or not allowed_tail.match(match[4]):
             raise InvalidVersion(f"invalid version: {text!r}")
         major, minor, micro = (int(part or 0) for part in match.group(1, 2, 3))

@@ -1,10 +1,12 @@
 """The ``keras-rescaling-patch`` command, for the people around the model.
 
 Exit codes: 0 success; 1 the check found that the model does not work
-here, ``vendor`` refused a modified file, ``scan`` found affected layers,
-or ``repair`` refused values it cannot write exactly; 2 bad usage, bad
-input, an output that exists or cannot be written, or a start-up hook that
-cannot be written or removed; 130 interrupted.
+here, ``vendor`` refused a modified file, ``scan`` found affected (or
+suspect) layers, or ``repair`` refused what it cannot write exactly; 2 bad
+usage, bad input, a limit reached, an output refused or unwritable, or a
+start-up hook that cannot be written or removed; 130 interrupted, 143
+terminated (``repair``); ``run`` exits with its command's code, 127 when
+the command is not found and 126 when it cannot be run.
 """
 
 from __future__ import annotations
@@ -149,7 +151,14 @@ def command_run(arguments: argparse.Namespace) -> int:
     if not command:
         say("run: give a command to run, e.g. run -- python app.py", error=True)
         return 2
-    return run.run(command)
+    try:
+        run.run(command)
+    except FileNotFoundError:
+        say(f"run: {printable(command[0])}: command not found", error=True)
+        return run.EXIT_NOT_FOUND
+    except OSError as error:
+        say(f"run: {printable(command[0])}: {error.strerror or error}", error=True)
+        return run.EXIT_CANNOT_RUN
 
 
 def printable(text: object) -> str:
@@ -227,17 +236,15 @@ def _print_scan(path: Path, found: Any, legacy_hdf5: bool) -> None:
         say(f"{printable(path)}: no array-valued Rescaling arguments")
     for finding in found.affected:
         say(
-            f"  {printable(finding.path)}  {finding.key.split('.')[-1]}  "
-            f"{finding.marker} {printable(finding.dtype)} shape "
-            f"{_shape_text(finding.shape or ())}"
+            _argument_text(finding.path, finding.key, finding.marker, finding.dtype)
+            + f" shape {_shape_text(finding.shape or ())}"
         )
     for finding in found.suspect:
         say(
-            f"  {printable(finding.path)}  {finding.key.split('.')[-1]}  "
-            f"{finding.marker} {printable(finding.dtype)}: a "
-            f"{printable(finding.layer_class)} layer, not keras.layers.Rescaling "
-            "(a subclass?): stock Keras 3.0-3.4 fails on it too unless its own "
-            "code restores the array"
+            _argument_text(finding.path, finding.key, finding.marker, finding.dtype)
+            + f": a {printable(finding.layer_class)} layer, not "
+            "keras.layers.Rescaling (a subclass?): stock Keras 3.0-3.4 fails on "
+            "it too unless its own code restores the array"
         )
     for finding in found.other:
         say(f"  other array-valued config (information only): {_where(finding)}")
@@ -252,11 +259,17 @@ def _where(finding: Any) -> str:
     return printable(f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}")
 
 
+def _argument_text(path: str, key: str, marker: str, dtype: object) -> str:
+    """``  layer/path  scale  __numpy__ float64``: one array-valued argument."""
+    argument = key.rsplit(".", 1)[-1]
+    return f"  {printable(path)}  {argument}  {marker} {printable(dtype)}"
+
+
 def _describe_repair(repair: Any) -> str:
     return (
-        f"  {printable(repair.path)}  {repair.argument}  {repair.marker} "
-        f"{printable(repair.stored_dtype)} shape {_shape_text(repair.shape)} -> "
-        f"plain list (computes in {repair.compute_dtype})"
+        _argument_text(repair.path, repair.argument, repair.marker, repair.stored_dtype)
+        + f" shape {_shape_text(repair.shape)} -> plain list (computes in "
+        f"{repair.compute_dtype})"
     )
 
 

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import keras_rescaling_patch
-from keras_rescaling_patch.runtime import activation, control, startup_hook
+from keras_rescaling_patch.runtime import activation, control, gate, startup_hook
 
 TENSORFLOW_DISTRIBUTIONS = (
     "tensorflow",
@@ -24,27 +24,16 @@ TENSORFLOW_DISTRIBUTIONS = (
 HOOK_COMMAND = "keras-rescaling-patch install-startup-hook"
 
 
-def _distribution_version(*names: str) -> str | None:
-    import importlib.metadata  # 25 ms: only status and --version need it
-
-    for name in names:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return None
-
-
 def tensorflow_version() -> str | None:
     version = getattr(sys.modules.get("tensorflow"), "__version__", None)
     if isinstance(version, str):
         return version
-    return _distribution_version(*TENSORFLOW_DISTRIBUTIONS)
+    return gate.distribution_version(*TENSORFLOW_DISTRIBUTIONS)
 
 
 def keras_distribution_version() -> str | None:
     """The installed Keras, read from its metadata (Keras is not imported)."""
-    return _distribution_version("keras")
+    return gate.distribution_version("keras")
 
 
 def _keras_backend() -> str | None:

@@ -26,7 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from keras_rescaling_patch._atomic import write_all
-from keras_rescaling_patch.files.keras_file import ModelArchive, UnreadableModel
+from keras_rescaling_patch.files.keras_file import (
+    END_OF_ARCHIVE,
+    ZIP_MEMBER_SIGNATURE,
+    ModelArchive,
+    UnreadableModel,
+)
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
@@ -93,7 +98,7 @@ def _regions(source: int, archive: ModelArchive) -> tuple[int, list[_Region]]:
         fields = LOCAL_HEADER.unpack(header)
         signature, name_length, extra_length = fields[0], fields[9], fields[10]
         name = _read_at(source, name_length, info.header_offset + LOCAL_HEADER.size)
-        if signature != b"PK\x03\x04" or name != _raw_name(info):
+        if signature != ZIP_MEMBER_SIGNATURE or name != _raw_name(info):
             raise UnreadableModel(
                 f"the local header of {info.filename!r} does not match the "
                 "archive's directory"
@@ -294,7 +299,7 @@ def _write_new_member(
     unpadded = LOCAL_HEADER.size + len(name) + len(payload)
     extra = _padding(writer.position + unpadded, end_at)
     header = LOCAL_HEADER.pack(
-        b"PK\x03\x04",
+        ZIP_MEMBER_SIGNATURE,
         DEFAULT_VERSION,
         flags,
         method,
@@ -366,7 +371,7 @@ def rewrite_archive(
     writer.write(_zip64_end_records(count, directory_offset, size, writer.position))
     writer.write(
         END_OF_CENTRAL_DIRECTORY.pack(
-            b"PK\x05\x06",
+            END_OF_ARCHIVE,
             0,
             0,
             min(count, ZIP64_COUNT_MARKER),

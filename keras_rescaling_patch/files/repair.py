@@ -181,7 +181,6 @@ def _publish_in_place(
             swapped_out = None
         if swapped_out != source.identity:
             new.exchange()  # put it back
-            new.published = False
             raise _changed(path)
         try:
             if keep is None:
@@ -193,7 +192,6 @@ def _publish_in_place(
                 os.unlink(new.path)
         except OSError as error:
             new.exchange()  # the original goes back to its name
-            new.published = False
             if isinstance(error, FileExistsError) and keep is not None:
                 raise _appeared(keep) from None
             raise
@@ -265,20 +263,19 @@ def repair(
         if in_place:
             _lock(source, source_path)
         model = keras_file.read_model(source, max_config_bytes)
-        found = scan.scan_config(model.config) if model.config else None
-        if model.legacy_hdf5 and found and found.arguments:
+        found = scan.scan_config(model.config)
+        if model.legacy_hdf5 and found.arguments:
             raise RepairRefused(
                 "a legacy HDF5 (.h5) model holding array-valued Rescaling "
                 "arguments; repair rewrites .keras and model .json files only: "
                 "load it with the shim, or save it again as .keras",
                 source_path,
             )
-        if found and found.suspect:
+        if found.suspect:
             raise NotExactlyRepairable(_suspect_refusal(found.suspect[0]))
-        repairs = apply_repairs(found.arguments, max_elements) if found else ()
-        other = found.other if found else ()
+        repairs = apply_repairs(found.arguments, max_elements)
         if not repairs and in_place:
-            return RepairOutcome(repairs, other, None, None, model.legacy_hdf5)
+            return RepairOutcome(repairs, found.other, None, None, model.legacy_hdf5)
         if keep is not None:
             _check_backup(keep, force)
         new_config = json.dumps(model.config) if repairs else None
@@ -301,4 +298,4 @@ def repair(
                     raise _appeared(destination) from None
     if sync:
         _atomic.fsync_folder(destination.parent)
-    return RepairOutcome(repairs, other, destination, keep, model.legacy_hdf5)
+    return RepairOutcome(repairs, found.other, destination, keep, model.legacy_hdf5)

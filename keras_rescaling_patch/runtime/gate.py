@@ -52,7 +52,7 @@ class Probe:
 
 
 class Verdict:
-    """The gate's answer for one Keras installation (read-only).
+    """The gate's answer for one Keras installation (not to be changed).
 
     ``affected``: this Keras has the bug. ``patchable``: the shim knows this
     ``Rescaling`` and may be installed (always when affected; on a fixed
@@ -238,7 +238,7 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
     """The verdict when ``import keras`` failed: say what to do about it."""
     if isinstance(error, ModuleNotFoundError) and error.name == "keras":
         return decide(None, None)
-    installed = _distribution_version("keras")
+    installed = distribution_version("keras")
     what = f"Keras {installed} is installed but" if installed else "Keras"
     missing = error.name if isinstance(error, ModuleNotFoundError) else None
     if missing in BACKEND_MODULES:
@@ -265,13 +265,18 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
 BACKEND_MODULES = frozenset({"tensorflow", "jax", "jaxlib", "torch"})
 
 
-def _distribution_version(name: str) -> str | None:
-    import importlib.metadata  # only on this rare path: it costs 25 ms
+def distribution_version(*names: str) -> str | None:
+    """The version of the first of ``names`` that is installed, from its
+    metadata (nothing is imported; ``importlib.metadata`` itself costs 25 ms,
+    so only the rare paths that need it ask)."""
+    import importlib.metadata
 
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 def inspect_keras(keras: object, serialization_lib: object | None) -> Verdict:

@@ -77,7 +77,7 @@ class PostImportHook:
                 return spec
         return None
 
-    def executed(self, module: Any) -> None:
+    def executed(self) -> None:
         """The module body ran; fire once, if Python keeps it in ``sys.modules``.
 
         (A module executed by hand from a probed spec, outside
@@ -127,7 +127,7 @@ class _Loader:
         if spec is not None and spec.loader is self:
             spec.loader = self.loader
         self.loader.exec_module(module)
-        self.hook.executed(module)
+        self.hook.executed()
 
 
 def call_after_import(name: str, callback: Callable[[], None]) -> PostImportHook | None:

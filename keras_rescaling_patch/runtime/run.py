@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 LAUNCHER = Path(__file__).resolve().with_name("launcher")
 EXIT_NOT_FOUND = 127  # as shells say "command not found"
@@ -35,17 +36,13 @@ def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def run(command: list[str]) -> int:
-    """Replace this process with ``command``; return only if that fails."""
+def run(command: list[str]) -> NoReturn:
+    """Replace this process with ``command``; raises ``OSError`` if it cannot.
+
+    (``FileNotFoundError``: no such command, exit ``EXIT_NOT_FOUND`` as a
+    shell would; any other ``OSError``: ``EXIT_CANNOT_RUN``.)
+    """
     env = child_environment(os.environ)
     sys.stdout.flush()
     sys.stderr.flush()
-    try:
-        os.execvpe(command[0], command, env)
-    except FileNotFoundError:
-        print(f"run: {command[0]}: command not found", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except OSError as error:
-        print(f"run: {command[0]}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    return EXIT_CANNOT_RUN  # not reached: exec does not return
+    os.execvpe(command[0], command, env)

@@ -10,7 +10,9 @@ stock one:
 - ``get_config`` serializes ``scale`` and ``offset`` with Keras's own
   serializer, as Keras 3.5.0 does, so ``json.dumps`` of the config works;
 - ``from_config`` restores the two markers before the layer is built, as
-  Keras 3.5.0 does, then defers to the inherited ``from_config``.
+  Keras 3.5.0 does, then defers to the inherited ``from_config``; where the
+  class has a ``from_config`` of its own (a fixed Keras, patched only when
+  forced), that one gets the config as it is, since it restores them itself.
 
 The class attributes found at install time are kept and put back by
 :func:`uninstall`: the very same objects, and an attribute the class did
