@@ -30,7 +30,7 @@ __all__ = [
     "as_another_user",
     "cli_in_bare_interpreter",
     "environment",
-    "last_json",
+    "in_venv",
     "make_venv",
     "run_python",
     "uv",
@@ -59,11 +59,20 @@ def run_python(
     )
 
 
-def last_json(completed: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    """The JSON object a child printed on its last stdout line."""
-    lines = completed.stdout.strip().splitlines()
-    assert lines, f"no output (exit {completed.returncode}): {completed.stderr[-3000:]}"
-    return dict(json.loads(lines[-1]))
+def in_venv(
+    venv_bin: Path, program: str, *arguments: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``program`` of a throwaway venv (an absolute path runs as it is),
+    as a user of that venv would: its own installed package, no source tree,
+    ``env`` on top of a clean environment."""
+    return subprocess.run(
+        [str(venv_bin / program), *arguments],
+        cwd=venv_bin,
+        env=environment(source_tree=False, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def cli_in_bare_interpreter(arguments: list[str]) -> tuple[int, list[str]]:

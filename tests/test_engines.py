@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AffectedModel
-from tests.subprocesses import ROOT, environment, make_venv
+from tests.subprocesses import ROOT, environment, in_venv, make_venv
 
 pytestmark = [pytest.mark.engines, pytest.mark.slow]
 
@@ -51,12 +51,7 @@ def load_in_a_worker(
 
 
 def hook(venv_bin: Path, action: str) -> None:
-    completed = subprocess.run(
-        [str(venv_bin / "keras-rescaling-patch"), f"{action}-startup-hook"],
-        env=environment(source_tree=False),
-        capture_output=True,
-        text=True,
-    )
+    completed = in_venv(venv_bin, "keras-rescaling-patch", f"{action}-startup-hook")
     assert completed.returncode == 0, completed.stderr
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AffectedModel
-from tests.subprocesses import environment, make_venv
+from tests.subprocesses import environment, in_venv, make_venv
 
 ORDERS = {
     "shim, tensorflow, tf.keras": """
@@ -201,12 +201,7 @@ def run_case(python: str, code: str, env: dict[str, str], cwd: Path) -> dict[str
 def hook_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A throwaway venv (package + runtime stack) with only the hook installed."""
     venv_bin = make_venv(tmp_path_factory.mktemp("orders") / "venv")
-    installed = subprocess.run(
-        [str(venv_bin / "keras-rescaling-patch"), "install-startup-hook"],
-        env=environment(source_tree=False),
-        capture_output=True,
-        text=True,
-    )
+    installed = in_venv(venv_bin, "keras-rescaling-patch", "install-startup-hook")
     assert installed.returncode == 0, installed.stderr
     yield venv_bin
 

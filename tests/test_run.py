@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AffectedModel
-from tests.subprocesses import environment, make_venv
+from tests.subprocesses import environment, in_venv, make_venv
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,8 @@ def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def launch(
     venv_bin: Path, command: list[str], *, via_run: bool = True, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    prefix = [str(venv_bin / "keras-rescaling-patch"), "run", "--"] if via_run else []
-    return subprocess.run(
-        [*prefix, *command],
-        cwd=venv_bin,
-        env=environment(source_tree=False, **env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    prefix = ["keras-rescaling-patch", "run", "--"] if via_run else []
+    return in_venv(venv_bin, *prefix, *command, **env)
 
 
 def tf_keras_command(

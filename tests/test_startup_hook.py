@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AffectedModel
-from tests.subprocesses import environment, make_venv
+from tests.subprocesses import environment, in_venv, make_venv
 
 pytestmark = pytest.mark.slow
 
@@ -24,15 +24,7 @@ def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_venv(tmp_path_factory.mktemp("hook") / "venv")
 
 
-def run(venv_bin: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv_bin / args[0]), *args[1:]],
-        cwd=venv_bin,
-        env=environment(source_tree=False, **env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+run = in_venv
 
 
 def site_packages(venv_bin: Path) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.subprocesses import environment, make_venv
+from tests.subprocesses import in_venv, make_venv
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +21,7 @@ def keras_without_backend(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def cli(venv_bin: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv_bin / "keras-rescaling-patch"), *arguments],
-        env=environment(source_tree=False),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return in_venv(venv_bin, "keras-rescaling-patch", *arguments)
 
 
 def test_status_says_keras_is_there_and_a_backend_is_missing(
