@@ -11,7 +11,8 @@ does: ``auto`` (default) patches affected releases, ``off`` touches
 nothing, ``force`` patches a fixed Keras 3 too. The import itself never
 imports Keras: if Keras is already imported the patch is applied at once,
 otherwise the moment Keras's own import completes, whichever way it is
-imported (``import keras``, ``tf.keras``, a submodule, another thread).
+imported (``import keras``, ``tf.keras``, a submodule, another thread),
+and again each time Keras is imported anew (``keras.config.set_backend``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from keras_rescaling_patch.runtime import activation as _activation
 # import, which the start-up hook pays in every interpreter.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
     from keras_rescaling_patch.runtime.public_types import (
@@ -43,11 +45,12 @@ __all__ = [
 
 
 def apply(force: bool = False) -> bool:
-    """Patch ``Rescaling`` if this Keras needs it (or if ``force``).
+    """Patch ``keras.layers.Rescaling`` if this Keras needs it (or if ``force``).
 
     Idempotent and thread-safe; ``force`` never patches Keras 2 or a
-    ``Rescaling`` this package does not recognise. Imports Keras if needed.
-    Returns whether the shim is active afterwards.
+    ``Rescaling`` this package does not recognise. Imports Keras if needed;
+    Keras imported again later is patched too. Returns whether the shim is
+    active on the class ``keras.layers.Rescaling`` is afterwards.
     """
     from keras_rescaling_patch.runtime import control
 
@@ -57,8 +60,8 @@ def apply(force: bool = False) -> bool:
 def remove() -> bool:
     """Restore ``Rescaling``'s original attributes (the very same objects).
 
-    Also cancels a patch still waiting for Keras to be imported. Returns
-    whether anything was removed.
+    Also stops applying the shim to Keras imported later. Returns whether
+    anything was removed.
     """
     from keras_rescaling_patch.runtime import control
 
@@ -66,7 +69,8 @@ def remove() -> bool:
 
 
 def status() -> Status:
-    """The Keras version, whether it is affected, whether the shim is active, why.
+    """For the class ``keras.layers.Rescaling`` is now: the Keras version,
+    whether it is affected, whether the shim is active on it, and why.
 
     Imports Keras if needed (which applies a waiting patch first).
     """
@@ -88,10 +92,10 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-def _on_keras_imported() -> None:
+def _on_keras_imported(keras: ModuleType) -> None:
     from keras_rescaling_patch.runtime import control
 
-    control.on_keras_imported()
+    control.on_keras_imported(keras)
 
 
 _activation.activate(_on_keras_imported)

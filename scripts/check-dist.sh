@@ -30,7 +30,7 @@ print(v.patch_directory())')
     (cd "$work" && "$venv/bin/keras-rescaling-patch" check >"$work/check.log") || {
         cat "$work/check.log"; exit 1; }
     (cd "$work" && "$venv/bin/keras-rescaling-patch" run -- "$venv/bin/python" -c \
-        'import sys; assert "keras_rescaling_patch" in sys.modules') || {
+        'import sys; assert [getattr(f, "keras_rescaling_patch_role", 0) for f in sys.meta_path].count("startup") == 1') || {
         echo "dist-check: run did not bring the shim into its command"; exit 1; }
     echo "dist-check: $(basename "$artifact") installs and passes check"
 done

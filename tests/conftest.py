@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from tests.subprocesses import WITHOUT_SHIM
+from support.processes import shared_venv
+from tests.subprocesses import WITHOUT_SHIM, Venv
 
 EXPECT_FIXED = "KRP_EXPECT_FIXED_KERAS"
 
@@ -165,3 +166,34 @@ def shared_folder() -> Iterator[Path]:
     folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def installed() -> Venv:
+    """The wheel in a venv with the pinned affected stack (Keras 3.4.1,
+    TensorFlow 2.16.2): what fresh-interpreter tests run. Do not change it."""
+    return Venv(shared_venv("affected"))
+
+
+@pytest.fixture(scope="session")
+def installed_fixed() -> Venv:
+    """The wheel beside stock Keras 3.5.0 (the spec), TensorFlow 2.16.2."""
+    return Venv(shared_venv("keras-3.5.0", keras="3.5.0"))
+
+
+@pytest.fixture(scope="session")
+def installed_files() -> Venv:
+    """The wheel alone, without its dependencies: the file tools need none."""
+    return Venv(shared_venv("files", runtime=False))
+
+
+# Beside the pinned stack: the JAX backend (jax[cpu] 0.4.30 is the pin for
+# Keras 3.0-3.4), as a notebook that switches backends has it, and typeguard,
+# whose import hook puts a finder of its own ahead of ours.
+EXTRAS = ("jax[cpu]==0.4.30", "typeguard==4.6.1")
+
+
+@pytest.fixture(scope="session")
+def installed_extras() -> Venv:
+    """The affected stack plus :data:`EXTRAS`."""
+    return Venv(shared_venv("extras", *EXTRAS))

@@ -6,7 +6,6 @@ import argparse
 import importlib.metadata
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -16,7 +15,7 @@ import keras_rescaling_patch
 from keras_rescaling_patch.cli import selfcheck
 from keras_rescaling_patch.cli.main import build_parser, main
 from tests.conftest import AffectedModel
-from tests.subprocesses import environment, run_python
+from tests.subprocesses import Venv, environment, run_python
 
 
 def test_status_tells_the_environment_the_programs_and_this_process(
@@ -95,11 +94,10 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_check_reproduces_the_bug_and_passes_with_the_shim(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["check"]) == 0
-    out = capsys.readouterr().out
+def test_check_reproduces_the_bug_and_passes_with_the_shim(installed: Venv) -> None:
+    completed = installed.run("keras-rescaling-patch", "check")
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-2000:]
+    out = completed.stdout
     assert "this takes up to a minute" in out.splitlines()[0]
     assert "  [1/2] saving a small model" in out and "  [2/2] reloading it" in out
     assert "reloaded without the shim (tf.keras): fails: " in out
@@ -125,50 +123,58 @@ def test_check_fails_when_the_shimmed_reload_fails(
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FAIL")
 
 
+RECORD_CHILDREN = """
+import json
+from keras_rescaling_patch.cli import selfcheck
+seen = []
+real_popen = selfcheck.subprocess.Popen
+def recording_popen(command, *arguments, **kwargs):
+    if str(selfcheck.CHILD_SCRIPT) in command:
+        seen.append(command[3])
+    return real_popen(command, *arguments, **kwargs)
+selfcheck.subprocess.Popen = recording_popen
+print(json.dumps({"ok": selfcheck.run_check().ok, "models": seen}))
+"""
+
+
 @pytest.mark.slow
-def test_check_children_never_share_a_model_file(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_check_children_never_share_a_model_file(installed: Venv) -> None:
     """Keras 3.4 unpacks weights beside the .keras file while loading: two
     concurrent loads of one file in one folder can delete each other's copy
     (seen as a flaky FileNotFoundError for model.weights.h5)."""
-    seen: list[str] = []
-    real_popen = selfcheck.subprocess.Popen
-
-    def recording_popen(command: list[str], **kwargs: object) -> object:
-        seen.append(command[3])
-        return real_popen(command, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(selfcheck.subprocess, "Popen", recording_popen)
-    assert selfcheck.run_check().ok
-    folders = {str(Path(path).parent) for path in seen}
-    assert len(seen) == 2 and len(folders) == 2
+    completed = run_python(RECORD_CHILDREN, python=installed.python)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.splitlines()[-1])
+    folders = {str(Path(path).parent) for path in report["models"]}
+    assert report["ok"] and len(report["models"]) == 2 and len(folders) == 2
 
 
 @pytest.mark.slow
-def test_check_answers_for_the_setting_programs_here_get() -> None:
+def test_check_answers_for_the_setting_programs_here_get(installed: Venv) -> None:
     """With KERAS_RESCALING_PATCH=off the import does nothing: check says so."""
-    completed = run_python(
-        "from keras_rescaling_patch.cli.main import main\n"
-        "raise SystemExit(main(['check']))",
-        env=environment(KERAS_RESCALING_PATCH="off"),
+    completed = installed.run(
+        "keras-rescaling-patch", "check", KERAS_RESCALING_PATCH="off"
     )
     assert completed.returncode == 1, completed.stdout + completed.stderr[-2000:]
     last = completed.stdout.strip().splitlines()[-1]
     assert last.startswith("FAIL: KERAS_RESCALING_PATCH=off here")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "code"), [(["--version"], 0), (["scan", "{model}"], 1)]
 )
 def test_a_full_output_device_is_one_line_and_keeps_the_exit_code(
-    arguments: list[str], code: int, affected_model: AffectedModel
+    arguments: list[str],
+    code: int,
+    affected_model: AffectedModel,
+    installed_files: Venv,
 ) -> None:
     """stdout on /dev/full: no traceback, and scan still says 'affected' (1)."""
     filled = [argument.format(model=affected_model.path) for argument in arguments]
     with open("/dev/full", "w") as full:
         completed = subprocess.run(
-            [sys.executable, "-m", "keras_rescaling_patch", *filled],
+            [installed_files.cli, *filled],
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,

@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import keras
 import pytest
 
 from tests.differential_record import record_all
-from tests.subprocesses import ROOT, environment
+from tests.subprocesses import Venv, environment
 
 pytestmark = pytest.mark.slow  # runs every case in the Keras 3.5.0 venv too
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, dict]:
-    python = os.environ.get("KRP_REFERENCE_PYTHON")
-    if not python:
-        pytest.skip("set KRP_REFERENCE_PYTHON to a Keras 3.5.0 python (make test does)")
-    out = ROOT / ".pytest_cache" / "keras-3.5.0-reference.json"
-    out.parent.mkdir(exist_ok=True)
-    env = environment(KERAS_RESCALING_PATCH="off")
+def reference(
+    installed_fixed: Venv, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict]:
+    """Every case recorded by stock Keras 3.5.0 (the package switched off)."""
+    out = tmp_path_factory.mktemp("reference") / "keras-3.5.0-reference.json"
+    env = environment(helpers=True, KERAS_RESCALING_PATCH="off")
     completed = subprocess.run(
         [
-            python,
+            installed_fixed.python,
             "-c",
             "import keras; assert keras.__version__ == '3.5.0', keras.__version__\n"
             "import runpy, sys; sys.argv = ['record', sys.argv[1]]\n"
             "runpy.run_module('tests.differential_record', run_name='__main__')",
             str(out),
         ],
-        cwd=ROOT,
+        cwd=out.parent,
         env=env,
         capture_output=True,
         text=True,

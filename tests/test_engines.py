@@ -39,7 +39,7 @@ def load_in_a_worker(
         [str(venv_bin / "python"), str(DRIVER), engine, str(model),
          json.dumps(affected.inputs.tolist())],
         cwd=folder,
-        env=environment(source_tree=False, **env),
+        env=environment(**env),
         capture_output=True,
         text=True,
         timeout=600,

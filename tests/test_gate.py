@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from keras_rescaling_patch._keras_releases import PRISTINE_RESCALING_SHA256
 from keras_rescaling_patch.runtime import gate
 from keras_rescaling_patch.runtime.gate import Probe, decide
 from tests.conftest import AffectedModel
-from tests.subprocesses import ROOT, environment, run_python
+from tests.subprocesses import ROOT, Venv, environment, run_python
 
 
 class KnownShape:
@@ -124,12 +123,6 @@ def test_probe_leaves_automatic_layer_names_alone(shim_restored: None) -> None:
     assert keras.layers.Rescaling(np.ones(1)).name == "rescaling"
 
 
-REFERENCE = os.environ.get("KRP_REFERENCE_PYTHON")
-needs_reference_venv = pytest.mark.skipif(
-    not REFERENCE,
-    reason="set KRP_REFERENCE_PYTHON to a Keras 3.5.0 python (make test does)",
-)
-
 REPORT_SNIPPET = """
 import json, logging, sys, warnings
 logging.basicConfig(
@@ -153,10 +146,8 @@ print(json.dumps(report))
 
 
 @pytest.mark.slow
-@needs_reference_venv
-def test_real_keras_3_5_0_is_left_alone() -> None:
-    assert REFERENCE is not None
-    completed = run_python(REPORT_SNIPPET, python=REFERENCE)
+def test_real_keras_3_5_0_is_left_alone(installed_fixed: Venv) -> None:
+    completed = run_python(REPORT_SNIPPET, python=installed_fixed.python)
     assert completed.returncode == 0, completed.stderr[-2000:]
     lines = completed.stdout.splitlines()
     report = json.loads(lines[-1])
@@ -173,12 +164,12 @@ def test_real_keras_3_5_0_is_left_alone() -> None:
 
 
 @pytest.mark.slow
-@needs_reference_venv
-def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly() -> None:
-    assert REFERENCE is not None
+def test_forcing_on_keras_3_5_0_patches_and_removes_cleanly(
+    installed_fixed: Venv,
+) -> None:
     completed = run_python(
         REPORT_SNIPPET,
-        python=REFERENCE,
+        python=installed_fixed.python,
         env=environment(KERAS_RESCALING_PATCH="force"),
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -213,23 +204,31 @@ def test_the_known_sources_are_the_pristine_files_the_diffs_name() -> None:
     assert headers == set(PRISTINE_RESCALING_SHA256)
 
 
+SILENCE = "ignore:keras-rescaling-patch is not needed"
+
+
 @pytest.mark.slow
-@needs_reference_venv
-def test_the_not_needed_warning_can_be_silenced_by_its_class() -> None:
-    """As the README says: PYTHONWARNINGS names the class, Keras first or not."""
-    assert REFERENCE is not None
-    code = "import keras, keras_rescaling_patch"
-    loud = run_python(code, python=REFERENCE)
-    quiet = run_python(
-        code,
-        python=REFERENCE,
-        env=environment(
-            PYTHONWARNINGS="ignore::keras_rescaling_patch.NotNeededWarning"
-        ),
+@pytest.mark.parametrize("order", ["keras first", "the package first"])
+def test_the_not_needed_warning_can_be_silenced_from_the_environment(
+    order: str, installed_fixed: Venv
+) -> None:
+    """As the README says, for the installed package: PYTHONWARNINGS (or -W)
+    with the words the warning starts with; nothing else is printed."""
+    code = (
+        "import keras, keras_rescaling_patch"
+        if order == "keras first"
+        else "import keras_rescaling_patch, keras"
     )
+    loud = installed_fixed.run("python", "-c", code)
     # Attributed to the user's own line, not to this package's code.
-    assert "<string>:1: NotNeededWarning: Keras 3.5.0 already contains" in loud.stderr
-    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr
+    assert loud.stderr.startswith(
+        "<string>:1: NotNeededWarning: keras-rescaling-patch is not needed here: "
+        "Keras 3.5.0 already contains the fix"
+    ), loud.stderr
+    quiet = installed_fixed.run("python", "-c", code, PYTHONWARNINGS=SILENCE)
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    flag = installed_fixed.run("python", "-W", SILENCE, "-c", code)
+    assert (flag.returncode, flag.stderr) == (0, "")
 
 
 FORCED_LOAD = """
@@ -246,17 +245,15 @@ print(out.tobytes().hex(), type(again.scale).__name__)
 
 
 @pytest.mark.slow
-@needs_reference_venv
 def test_a_forced_shim_on_keras_3_5_0_still_loads_what_it_loads(
-    affected_model: AffectedModel, tmp_path: Path
+    affected_model: AffectedModel, tmp_path: Path, installed_fixed: Venv
 ) -> None:
     """force patches a fixed Keras too: it must not change what it does."""
-    assert REFERENCE is not None
     model = affected_model.copy_to(tmp_path)
     arguments = [str(model), str(affected_model.inputs_path)]
     completed = run_python(
         FORCED_LOAD,
-        python=REFERENCE,
+        python=installed_fixed.python,
         env=environment(KERAS_RESCALING_PATCH="force"),
         arguments=arguments,
     )

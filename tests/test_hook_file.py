@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -63,7 +64,49 @@ def test_an_older_hook_of_ours_is_refreshed(site: Path) -> None:
     path = site / startup_hook.FILE_NAME
     path.write_text(f"{startup_hook.MARKER}: an older version\nimport os\n")
     assert startup_hook.install().changed
-    assert path.read_text() == startup_hook.CONTENT
+    assert path.read_text() == startup_hook.content()
+
+
+def test_the_hook_line_runs_the_bootstrap_text_and_nothing_else(site: Path) -> None:
+    """One physical line that site.py executes: the bootstrap's own text, so
+    the start-up finder is exactly the code tested as runtime/bootstrap.py."""
+    startup_hook.install()
+    lines = (site / startup_hook.FILE_NAME).read_text().splitlines()
+    code = [line for line in lines if not line.startswith("#")]
+    source = startup_hook.BOOTSTRAP.read_text(encoding="utf-8")
+    assert code == [startup_hook.hook_line(source)]
+    compact = startup_hook.compact(source)
+    assert code[0].startswith("import os, sys; exec(") and repr(compact) in code[0]
+
+
+def test_the_compacted_bootstrap_is_the_same_code() -> None:
+    """Docstrings, comments and annotations go; every statement stays."""
+    source = startup_hook.BOOTSTRAP.read_text(encoding="utf-8")
+    compact = startup_hook.compact(source)
+    assert '"""' not in compact and "#" not in compact and "->" not in compact
+    assert len(compact) < len(source) / 2
+    for needed in (
+        "class KerasRescalingPatchStartup",
+        "def find_spec(self, name",
+        "take_over(self, name, path, target)",
+        "sys.meta_path.insert(0,",
+    ):
+        assert needed in compact, needed  # fmt: skip
+    namespace: dict[str, object] = {"__name__": "compacted"}
+    before = list(sys.meta_path)
+    # This process has the package's own watcher, which the bootstrap would
+    # rightly leave alone: take it out for the test.
+    sys.meta_path[:] = [
+        f for f in before if not hasattr(f, "keras_rescaling_patch_role")
+    ]
+    try:
+        exec(compact, namespace)  # as the hook's own line does
+        exec(compact, namespace)  # twice, as site does in a venv: one finder
+        added = [f for f in sys.meta_path if f not in before]
+        assert [type(f).__name__ for f in added] == ["KerasRescalingPatchStartup"]
+        assert added[0].find_spec("json") is None
+    finally:
+        sys.meta_path[:] = before
 
 
 @pytest.mark.parametrize("action", ["install", "uninstall"])

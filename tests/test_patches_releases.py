@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,9 @@ import pytest
 from keras_rescaling_patch._keras_releases import Version
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.vendoring import vendor
+from support.processes import shared_venv
 from tests import releases
-from tests.subprocesses import ROOT, environment
+from tests.subprocesses import ROOT, Venv, environment, helpers_folder
 
 # Downloads the 16 releases (cached) and starts interpreters on each.
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -69,14 +69,21 @@ def test_shipped_file_is_the_one_the_diff_expects(
     )
 
 
-def _start(vendored: Path) -> subprocess.Popen[str]:
+@pytest.fixture(scope="module")
+def vendoring_venv() -> Venv:
+    """The wheel and the pinned stack, plus dm-tree (Keras 3.0.x imports it;
+    3.1+ use optree): each release's vendored copy shadows the installed one."""
+    return Venv(shared_venv("vendoring", "dm-tree==0.1.10"))
+
+
+def _start(venv: Venv, vendored: Path) -> subprocess.Popen[str]:
     env = environment(
-        PYTHONPATH=os.pathsep.join([str(vendored), str(ROOT)]),
+        PYTHONPATH=os.pathsep.join([str(vendored), str(helpers_folder())]),
         KERAS_RESCALING_PATCH="auto",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.vendored_roundtrip"],
-        cwd=ROOT,
+        [venv.python, "-m", "tests.vendored_roundtrip"],
+        cwd=vendored,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -91,7 +98,9 @@ def _report(process: subprocess.Popen[str]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("version", releases.AFFECTED)
-def test_patched_release_reloads_without_the_shim(version: str, tmp_path: Path) -> None:
+def test_patched_release_reloads_without_the_shim(
+    version: str, tmp_path: Path, vendoring_venv: Venv
+) -> None:
     pristine = releases.unpack_keras(releases.wheel(version), tmp_path / "pristine")
     by_patch = tmp_path / "by-patch"
     by_vendor = tmp_path / "by-vendor"
@@ -107,9 +116,8 @@ def test_patched_release_reloads_without_the_shim(version: str, tmp_path: Path) 
     patched_bytes = (by_vendor / releases.RESCALING).read_bytes()
     assert patched_bytes == (by_patch / releases.RESCALING).read_bytes()
 
-    # The test stack has every release's dependencies (dm-tree for 3.0.x,
-    # optree for 3.1+); the vendored copy shadows the installed Keras.
-    stock, fixed = _start(pristine), _start(by_vendor)
+    stock = _start(vendoring_venv, pristine)
+    fixed = _start(vendoring_venv, by_vendor)
     stock_report, fixed_report = _report(stock), _report(fixed)
     assert str(stock_report["keras"]).startswith(str(pristine))
     assert str(fixed_report["keras"]).startswith(str(by_vendor))

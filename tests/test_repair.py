@@ -22,7 +22,7 @@ from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import archive_rewrite
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
-from tests.subprocesses import cli_in_bare_interpreter, environment
+from tests.subprocesses import Venv, cli_in_bare_interpreter, environment
 
 
 def rescaling_model(scale: object, dtype: str | None = None) -> keras.Model:
@@ -285,15 +285,14 @@ def test_an_unwritable_folder_is_named_in_one_line(
 
 @pytest.mark.slow
 def test_kill_9_mid_copy_leaves_no_output_and_the_input_untouched(
-    tmp_path: Path,
+    tmp_path: Path, installed_files: Venv
 ) -> None:
     """Kill -9 while the temporary file grows: OUT must not exist."""
     source = synthetic_archive(tmp_path / "big.keras", 512 << 20)
     before = hashlib.sha256(source.read_bytes()).digest()
     out = tmp_path / "out.keras"
-    command = ["keras_rescaling_patch", "repair", str(source), "-o", str(out)]
     process = subprocess.Popen(
-        [sys.executable, "-m", *command],
+        [installed_files.cli, "repair", str(source), "-o", str(out)],
         env=environment(),
         stdout=subprocess.DEVNULL,
     )
@@ -411,11 +410,13 @@ def test_deflated_archives_keep_their_compressed_bytes(
         assert archive.testzip() is None
 
 
+@pytest.mark.slow
 def test_repair_never_imports_keras_or_numpy(
-    files: dict[str, Path], tmp_path: Path
+    files: dict[str, Path], tmp_path: Path, installed: Venv
 ) -> None:
+    """Where Keras, TensorFlow and NumPy are all installed."""
     arguments = ["repair", str(files["affected"]), "-o", str(tmp_path / "out.keras")]
-    assert cli_in_bare_interpreter(arguments) == (0, [])
+    assert cli_in_bare_interpreter(installed.python, arguments) == (0, [])
 
 
 def numpy_marker(value: object, dtype: str) -> dict[str, object]:
@@ -525,7 +526,7 @@ def test_in_place_refuses_a_symlink_but_o_follows_one(
     [("ascii", "模型/缩放"), ("utf-8", "lone\ud800surrogate")],
 )
 def test_any_layer_name_on_any_terminal_never_crashes_after_writing(
-    encoding: str, name: str, tmp_path: Path
+    encoding: str, name: str, tmp_path: Path, installed_files: Venv
 ) -> None:
     """The exit code tells the truth about what was written."""
     model = _json_model_with(tmp_path, numpy_marker([2.0], "float32"))
@@ -534,8 +535,7 @@ def test_any_layer_name_on_any_terminal_never_crashes_after_writing(
     layer["config"]["name"] = name
     model.write_text(json.dumps(config))  # ensure_ascii: escapes, lone ones too
     completed = subprocess.run(
-        [sys.executable, "-m", "keras_rescaling_patch", "repair", str(model),
-         "--in-place"],
+        [installed_files.cli, "repair", str(model), "--in-place"],
         env=environment(PYTHONIOENCODING=encoding),
         capture_output=True,
     )  # fmt: skip

@@ -15,7 +15,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import repair
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
-from tests.subprocesses import NOBODY, ROOT, as_another_user, environment
+from tests.subprocesses import NOBODY, Venv, as_another_user, environment
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (chown, mknod)")
 
@@ -112,7 +111,7 @@ def test_a_second_in_place_repair_of_the_same_file_is_refused(
 
 @pytest.mark.slow
 def test_two_in_place_repairs_at_once_keep_the_original(
-    model: Path, tmp_path: Path
+    model: Path, tmp_path: Path, installed_files: Venv
 ) -> None:
     """Two real processes: one repairs, the other refuses; .bak is the original."""
     with zipfile.ZipFile(model, "a") as archive:  # big enough to overlap
@@ -120,16 +119,15 @@ def test_two_in_place_repairs_at_once_keep_the_original(
             for _ in range(32):
                 padding.write(os.urandom(8 << 20))
     original = digest(model)
-    command = [sys.executable, "-m", "keras_rescaling_patch", "repair"]
-    command += [str(model), "--in-place"]
+    command = [installed_files.cli, "repair", str(model), "--in-place"]
     first = subprocess.Popen(
-        command, env=environment(), cwd=ROOT, text=True, stderr=subprocess.PIPE
+        command, env=environment(), cwd=tmp_path, text=True, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(f".{model.name}.*")):
         assert first.poll() is None and time.monotonic() < deadline
         time.sleep(0.001)
-    second = subprocess.run(command, env=environment(), cwd=ROOT, text=True,
+    second = subprocess.run(command, env=environment(), cwd=tmp_path, text=True,
                             capture_output=True)  # fmt: skip
     _, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
@@ -248,14 +246,15 @@ def test_a_backup_created_meanwhile_is_never_overwritten(
 
 
 @pytest.mark.slow
-def test_sigterm_mid_copy_cleans_up_and_says_so(tmp_path: Path) -> None:
+def test_sigterm_mid_copy_cleans_up_and_says_so(
+    tmp_path: Path, installed_files: Venv
+) -> None:
     """A service manager's TERM unwinds like Ctrl-C: no temporary file left."""
     source = synthetic_archive(tmp_path / "big.keras", 512 << 20)
     out = tmp_path / "out.keras"
     process = subprocess.Popen(
-        [sys.executable, "-m", "keras_rescaling_patch", "repair", str(source),
-         "-o", str(out)],
-        env=environment(), cwd=ROOT, text=True, stderr=subprocess.PIPE,
+        [installed_files.cli, "repair", str(source), "-o", str(out)],
+        env=environment(), cwd=tmp_path, text=True, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not any(p.stat().st_size for p in tmp_path.glob(".out.keras.*.tmp")):

@@ -12,7 +12,7 @@ import pytest
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
 from tests.conftest import AffectedModel
-from tests.subprocesses import cli_in_bare_interpreter
+from tests.subprocesses import Venv, cli_in_bare_interpreter
 
 
 def save(model: keras.Model, path: Path) -> Path:
@@ -108,8 +108,11 @@ def test_several_files_worst_exit_code_wins(
     assert code == 2 and "affected.keras" in out and err.startswith("scan: ")
 
 
-def test_scan_never_imports_keras(files: dict[str, Path]) -> None:
-    assert cli_in_bare_interpreter(["scan", str(files["affected"])]) == (1, [])
+@pytest.mark.slow
+def test_scan_never_imports_keras(files: dict[str, Path], installed: Venv) -> None:
+    """Where Keras, TensorFlow and NumPy are all installed."""
+    arguments = ["scan", str(files["affected"])]
+    assert cli_in_bare_interpreter(installed.python, arguments) == (1, [])
 
 
 def _model_json(layers: list[dict[str, object]]) -> str:

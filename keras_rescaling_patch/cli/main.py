@@ -151,6 +151,8 @@ def command_run(arguments: argparse.Namespace) -> int:
     if not command:
         say("run: give a command to run, e.g. run -- python app.py", error=True)
         return 2
+    for note in run.notes(command, os.environ):
+        say(f"run: note: {printable(note)}", error=True)
     try:
         run.run(command)
     except FileNotFoundError:

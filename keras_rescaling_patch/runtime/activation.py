@@ -1,40 +1,51 @@
 """What ``import keras_rescaling_patch`` does, kept cheap on purpose.
 
 The import reads ``KERAS_RESCALING_PATCH`` and, unless it is ``off``,
-arranges for a callback to run as soon as Keras has been imported: at once
-if it already is, otherwise through a post-import hook that only a
-completed import of Keras (or ``remove()``) ends. Nothing here imports
-Keras, so the command line's file tools, the start-up hook and a plain
-``import`` before ``import keras`` stay fast, and the Keras backend is
-still chosen by the user's own first import of Keras.
+puts a watcher at the front of ``sys.meta_path`` that calls back each time
+a Keras module finishes importing: at once if Keras already is imported,
+then again whenever Keras is imported anew (``keras.config.set_backend``,
+a purge of ``sys.modules``). Nothing here imports Keras, so the command
+line's file tools and a plain ``import`` before ``import keras`` stay
+fast, and the backend is still chosen by the user's own import of Keras.
 
-This module only keeps the import-time state (the mode, who imported the
-package, the waiting hook); what the callback does is the caller's
-business (``keras_rescaling_patch.runtime.control``), so the dependency points
-one way.
+The start-up hook and ``run`` do not import this package at start-up: they
+leave a smaller finder (``runtime/bootstrap.py``) that imports it, through
+:func:`take_over`, at the first look-up of Keras. A process that has that
+finder was started with the shim, which decides :data:`origin`.
+
+This module keeps the import-time state (the mode, who brought the package
+in, the watcher); what the callback does is the caller's business
+(``keras_rescaling_patch.runtime.control``), so the dependency points one
+way.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from keras_rescaling_patch.runtime import post_import
 
 TYPE_CHECKING = False  # not typing's: this module must stay import-cheap
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from types import ModuleType
+    from typing import Any
 
 ENV_VAR = "KERAS_RESCALING_PATCH"
 MODES = ("auto", "off", "force")
 INVALID = "invalid"  # the mode when the variable holds anything else
+PACKAGE = "keras_rescaling_patch"
 
 mode: str | None = None  # what the import found; None before activate()
 mode_problem: str | None = None  # the one-line message for an INVALID value
-# Who imported the package: "import" (user code) or "startup" (the .pth
-# hook or `run`); only user code is warned that the shim is not needed.
+# Who brought the package in: "import" (user code), "startup" (the start-up
+# hook or `run`, through runtime/bootstrap.py) or "command line". Only user
+# code is warned that the shim is not needed here.
 origin = "import"
-pending: post_import.PostImportHook | None = None
+watcher: post_import.ImportWatcher | None = None
 failure: str | None = None  # why the callback failed when Keras was imported
+_callback: Callable[[ModuleType], None] | None = None
 
 
 def read_mode(environ: Mapping[str, str] = os.environ) -> tuple[str, str | None]:
@@ -52,66 +63,105 @@ def read_mode(environ: Mapping[str, str] = os.environ) -> tuple[str, str | None]
     return INVALID, f"{ENV_VAR}={raw!r} is not understood; use one of: {allowed}"
 
 
-def activate(on_keras_imported: Callable[[], None]) -> None:
-    """Run once at import: call back when Keras is imported, unless ``off``."""
-    global mode, mode_problem, pending
+def activate(on_keras_imported: Callable[[ModuleType], None]) -> None:
+    """Run once at import: call back whenever Keras is imported, unless ``off``.
+
+    Finders of ours already in ``sys.meta_path`` (the start-up finder, or
+    the watcher of a copy of this package imported past a purge) go inert,
+    and the new watcher takes the place of the first of them. Nothing is
+    deleted from ``sys.meta_path`` here: this may run inside a look-up that
+    is iterating over it, where a deletion would skip the next finder.
+    """
+    global mode, mode_problem, origin, _callback
     mode, mode_problem = read_mode()
-    if mode == "off":
-        return
-    pending = post_import.call_after_import(
-        "keras", lambda: _never_raising(on_keras_imported)
+    _callback = on_keras_imported
+    place, started = _silence_our_finders()
+    if started:
+        origin = "startup"
+    if mode != "off":
+        watch(place)
+
+
+def watch(place: int | None = None) -> bool:
+    """Put the watcher in ``sys.meta_path`` (again); whether it was missing.
+
+    ``place``: the index of an inert finder of ours to replace; otherwise
+    the watcher goes first.
+    """
+    global watcher
+    if (watcher is not None and not watcher.cancelled) or _callback is None:
+        return False
+    callback = _callback
+    watcher = post_import.ImportWatcher(
+        "keras", lambda keras: _never_raising(callback, keras), sys.modules[PACKAGE]
     )
+    if place is None:
+        sys.meta_path.insert(0, watcher)
+    else:
+        sys.meta_path[place] = watcher
+    watcher.check()
+    return True
 
 
-def _never_raising(callback: Callable[[], None]) -> None:
+def _silence_our_finders() -> tuple[int | None, bool]:
+    """Make our finders in ``sys.meta_path`` inert; return the index of the
+    first, and whether one of them was the start-up finder."""
+    place, started = None, False
+    finder: Any
+    for index, finder in enumerate(sys.meta_path):
+        role = getattr(finder, post_import.ROLE, None)
+        if role == "startup":
+            started = True
+            finder.handing_over = True
+        elif role == "watcher":
+            finder.cancelled = True
+        else:
+            continue
+        place = index if place is None else place
+    return place, started
+
+
+def take_over(startup: Any, name: str, path: Any, target: Any) -> Any:
+    """The start-up finder saw Keras looked up: answer for it from now on.
+
+    The import that got here ran :func:`activate`, which put the watcher
+    where the start-up finder was.
+    """
+    global origin
+    origin = "startup"
+    current = watcher
+    if current is None or current.cancelled:
+        return None  # off, or removed
+    return current.find_spec(name, path, target)
+
+
+def _never_raising(callback: Callable[[ModuleType], None], keras: ModuleType) -> None:
     """Run inside Keras's import: whatever happens, that import must succeed."""
     global failure
     try:
-        callback()
+        callback(keras)
     except Exception as error:
         failure = f"{type(error).__name__}: {error}"
         import logging
 
-        logging.getLogger("keras_rescaling_patch").debug(
+        logging.getLogger(PACKAGE).debug(
             "applying the shim after `import keras` failed", exc_info=True
         )
 
 
-_started = False
+def cancel_watching() -> bool:
+    """Stop watching for Keras; return whether a watcher was in place."""
+    current = watcher
+    return current is not None and current.cancel()
 
 
-def start_at_interpreter_start() -> None:
-    """What the start-up hook and ``run`` call in every new interpreter.
-
-    The package import has already arranged for the shim; this marks the
-    process as covered "at start-up", so the "not needed" warning meant for
-    code that imports the package itself stays silent (``status`` says it
-    instead), and says on stderr, in one line, when the setting is not
-    understood, since the interpreter goes on starting without the shim.
-    Idempotent: in a venv, ``site`` processes site-packages twice, so a
-    ``.pth`` line runs twice per interpreter.
-    """
-    global _started, origin
-    if _started:
-        return
-    _started = True
-    origin = "startup"
-    if mode == INVALID:
-        import sys
-
-        sys.stderr.write(
-            f"keras-rescaling-patch: {mode_problem}; "
-            "the shim stays off in this process.\n"
-        )
+def watching() -> bool:
+    """Whether a watcher is in ``sys.meta_path``."""
+    return watcher is not None and not watcher.cancelled
 
 
-def cancel_pending() -> bool:
-    """Stop waiting for Keras; return whether a hook was still waiting."""
-    global pending
-    hook, pending = pending, None
-    return hook is not None and hook.cancel()
-
-
-def waiting() -> bool:
-    """Whether a hook is still waiting for Keras's import."""
-    return pending is not None and pending.waiting
+def settle() -> None:
+    """Call back now for a Keras the watcher has not seen complete yet (one
+    imported past it, with nothing looked up since)."""
+    if watcher is not None:
+        watcher.check()

@@ -1,9 +1,12 @@
 """The apply/remove/status contract, and what happens when Keras arrives.
 
-The gate's verdict is computed once per process, on the unpatched class,
-and cached: asking a patched class whether it is buggy would always say
-"fixed". Everything that changes the shim's state holds one lock, so
-concurrent ``apply()`` calls patch once.
+Everything here is about the ``Rescaling`` that ``keras.layers.Rescaling``
+is *now*: Keras can be imported again in one process (``set_backend``, a
+purge of ``sys.modules``), and each import brings a new class. The gate's
+verdict is computed once per class, on the unpatched class, and kept:
+asking a patched class whether it is buggy would always say "fixed".
+Everything that changes the shim's state holds one lock, so concurrent
+``apply()`` calls patch once.
 
 That lock is never held while Keras is being imported. The import-time
 callback runs inside Keras's import (holding Python's import lock for
@@ -18,13 +21,13 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import warnings
+import weakref
 
 from keras_rescaling_patch.runtime import activation, gate, shim
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import FrameType, ModuleType
+    from types import ModuleType
 
     from keras_rescaling_patch.runtime.public_types import Status
 
@@ -32,9 +35,14 @@ log = logging.getLogger("keras_rescaling_patch")
 log.addHandler(logging.NullHandler())
 
 SERIALIZATION_LIB = "keras.src.saving.serialization_lib"
+# The words every "not needed" warning starts with: a -W / PYTHONWARNINGS
+# filter can name them (it cannot name an installed package's class).
+NOT_NEEDED = "keras-rescaling-patch is not needed here"
 
-_verdict: gate.Verdict | None = None
-_last_event: str | None = None  # "applied", "forced" or "removed"
+_verdicts: weakref.WeakKeyDictionary[type, gate.Verdict] = weakref.WeakKeyDictionary()
+_forced: weakref.WeakSet[type] = weakref.WeakSet()
+_removed = False  # remove() was called, and apply() has not been since
+_told: set[str] = set()  # once-per-process messages already given
 
 
 class _Keras:
@@ -52,6 +60,12 @@ class _Keras:
         self.serialization_lib = serialization_lib
         self.error = error
 
+    @property
+    def rescaling(self) -> object:
+        """``keras.layers.Rescaling`` as it is now (``None`` without Keras)."""
+        layers = getattr(self.module, "layers", None)
+        return getattr(layers, "Rescaling", None)
+
 
 def _import_keras() -> _Keras:
     """Import Keras and its serializer; never call this holding the lock."""
@@ -63,24 +77,35 @@ def _import_keras() -> _Keras:
         serialization_lib = importlib.import_module(SERIALIZATION_LIB)
     except Exception:  # noqa: BLE001 - the gate says the shim stays out
         serialization_lib = None
-    return _Keras(keras, serialization_lib, None)
+    activation.settle()  # a Keras imported past the watcher: call back now
+    return _Keras(sys.modules.get("keras", keras), serialization_lib, None)
 
 
-def _imported_keras() -> _Keras:
-    """The Keras this process has already imported (inside its import too)."""
-    return _Keras(sys.modules.get("keras"), sys.modules.get(SERIALIZATION_LIB), None)
+def _imported_keras(module: ModuleType) -> _Keras:
+    """A Keras module that has just been imported (inside its import too)."""
+    return _Keras(module, sys.modules.get(SERIALIZATION_LIB), None)
 
 
 def _verdict_for(keras: _Keras) -> gate.Verdict:
-    """The gate's verdict; cached once Keras has imported. Hold the lock."""
-    global _verdict
-    if _verdict is not None:
-        return _verdict
+    """The gate's verdict for the current class; kept per class. Hold the lock."""
     if keras.module is None:
         assert keras.error is not None
         return gate.verdict_for_import_error(keras.error)
-    _verdict = gate.inspect_keras(keras.module, keras.serialization_lib)
-    return _verdict
+    cls = keras.rescaling
+    if isinstance(cls, type) and cls in _verdicts:
+        return _verdicts[cls]
+    # A class patched by another copy of this package (one imported past a
+    # purge) is judged by the methods the shim replaced.
+    patched = isinstance(cls, type) and shim.installed_on(cls)
+    methods = shim.original_methods(cls) if isinstance(cls, type) and patched else None
+    verdict = gate.inspect_keras(keras.module, keras.serialization_lib, methods)
+    if isinstance(cls, type):
+        _verdicts[cls] = verdict
+    return verdict
+
+
+def _patched(cls: object) -> bool:
+    return isinstance(cls, type) and shim.installed_on(cls)
 
 
 def verdict() -> gate.Verdict:
@@ -91,139 +116,135 @@ def verdict() -> gate.Verdict:
 
 
 def _install_if_wanted(keras: _Keras, force: bool) -> bool:
-    """Patch if the verdict (or ``force``) allows; hold the lock."""
-    global _last_event
-    if shim.installed_on() is not None:
+    """Patch the current class if its verdict (or ``force``) allows; hold the lock."""
+    cls = keras.rescaling
+    if _patched(cls):
         return True
     seen = _verdict_for(keras)
     if not (seen.affected or (force and seen.patchable)):
         log.info("keras-rescaling-patch inactive: %s", seen.reason)
         return False
-    shim.install(keras.module.layers.Rescaling)  # type: ignore[union-attr]
-    _last_event = "forced" if force and not seen.affected else "applied"
+    assert isinstance(cls, type)
+    shim.install(cls)
+    if force and not seen.affected:
+        _forced.add(cls)
     log.info("keras-rescaling-patch active: %s", seen.reason)
     return True
 
 
-def on_keras_imported() -> None:
-    """The import-time callback: Keras has just been imported (or already was).
+def on_keras_imported(module: ModuleType) -> None:
+    """The import-time callback: a Keras module has just finished importing.
 
-    Runs in the importing thread, inside Keras's import: it imports nothing.
+    Runs in the importing thread, inside Keras's import: it imports nothing
+    of Keras. Called again for every new Keras module of the process.
     """
     with shim.lock:
-        if _last_event == "removed":
+        if _removed:
             return  # remove() was called while the import ran
-        keras = _imported_keras()
+        keras = _imported_keras(module)
         if activation.mode == activation.INVALID:
-            if activation.origin == "import":
-                from keras_rescaling_patch.runtime.public_types import (
-                    KerasRescalingPatchWarning,
-                )
-
-                _warn_at_the_caller(
-                    f"{activation.mode_problem}; the shim was not applied.",
-                    KerasRescalingPatchWarning,
-                )
+            _say_the_setting_is_invalid()
             return
         force = activation.mode == "force"
         if _install_if_wanted(keras, force) or activation.origin != "import":
             return
         seen = _verdict_for(keras)
         if seen.fixed:
-            from keras_rescaling_patch.runtime.public_types import NotNeededWarning
-
-            _warn_at_the_caller(seen.reason, NotNeededWarning)
+            _tell_once(f"{NOT_NEEDED}: {seen.reason}", "not needed")
 
 
-def _warn_at_the_caller(message: str, category: type[Warning]) -> None:
-    """Warn, attributed to the first line outside this package and importlib.
+def _say_the_setting_is_invalid() -> None:
+    """Once per process: in a warning for user code, on stderr at start-up."""
+    problem = f"keras-rescaling-patch: {activation.mode_problem}"
+    if activation.origin == "startup":
+        if "invalid" not in _told:
+            _told.add("invalid")
+            sys.stderr.write(f"{problem}; the shim stays off in this process.\n")
+    elif activation.origin == "import":
+        _tell_once(f"{problem}; the shim was not applied.", "invalid")
 
-    That is the user's ``import`` (of this package, or of Keras), so the
-    default filter shows it once per such line and the location makes sense.
-    """
-    package = __file__.rsplit("runtime", 1)[0]
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and (
-        frame.f_code.co_filename.startswith(package)
-        or frame.f_code.co_filename.startswith("<frozen importlib")
-        or frame.f_code.co_filename.endswith(("importlib/__init__.py",))
-    ):
-        frame = frame.f_back
-    if frame is None:
-        warnings.warn(message, category, stacklevel=2)
+
+def _tell_once(message: str, what: str) -> None:
+    """Warn once per process, at the user's own line where there is one."""
+    if what in _told:
         return
-    warnings.warn_explicit(
-        message,
-        category,
-        frame.f_code.co_filename,
-        frame.f_lineno,
-        module=frame.f_globals.get("__name__", "<unknown>"),
-        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+    _told.add(what)
+    from keras_rescaling_patch.runtime import public_types
+    from keras_rescaling_patch.runtime.warning_location import warn_at_the_user
+
+    category = (
+        public_types.NotNeededWarning
+        if what == "not needed"
+        else public_types.KerasRescalingPatchWarning
     )
-
-
-def _settle_pending(keras: _Keras) -> None:
-    """Keras is imported but the hook did not see it: do what it would have.
-
-    (Keras imported by a route that bypasses ``sys.meta_path``, or before a
-    finder inserted ahead of ours.) Hold the lock.
-    """
-    if keras.module is not None and activation.waiting():
-        activation.cancel_pending()
-        on_keras_imported()
+    warn_at_the_user(message, category)
 
 
 def apply(force: bool = False) -> bool:
-    """Patch ``Rescaling`` if this Keras needs it, or if ``force``.
+    """Patch the current ``Rescaling`` if this Keras needs it, or if ``force``.
 
     Idempotent and thread-safe. ``force`` patches a fixed Keras 3 too, but
-    never Keras 2 or a ``Rescaling`` this package does not recognise.
-    Returns whether the shim is active afterwards.
+    never Keras 2 or a ``Rescaling`` this package does not recognise. Keras
+    modules imported later get the shim too (the watcher is put back if
+    ``remove()`` took it away). Returns whether the shim is active on the
+    class that ``keras.layers.Rescaling`` is afterwards.
     """
+    global _removed
     keras = _import_keras()
     with shim.lock:
-        if keras.module is not None:
-            activation.cancel_pending()  # this call decides instead
-        return _install_if_wanted(keras, force)
+        if keras.module is None:
+            return False
+        _removed = False
+        active = _install_if_wanted(keras, force)
+        if active:
+            activation.watch()
+        return active
 
 
 def remove() -> bool:
-    """Restore ``Rescaling`` exactly; return whether anything was removed.
+    """Restore every class the shim patched; stop watching for Keras.
 
-    Also cancels a patch still waiting for Keras's import. Never imports.
+    Returns whether anything was removed. Never imports.
     """
-    global _last_event
+    global _removed
     with shim.lock:
-        cancelled = activation.cancel_pending()
-        removed = shim.uninstall() or cancelled
-        if removed:
-            _last_event = "removed"
+        stopped = activation.cancel_watching()
+        restored = shim.uninstall_everywhere()
+        _forced.clear()
+        if restored:
             log.info("keras-rescaling-patch removed; Rescaling is stock again.")
-        return removed
+        elif stopped:
+            log.debug("keras-rescaling-patch no longer watches for Keras imports.")
+        if restored or stopped:
+            _removed = True
+        return restored or stopped
 
 
 def status() -> Status:
-    """Report the Keras version, whether it is affected and the shim active.
+    """Report on the class that ``keras.layers.Rescaling`` is now.
 
-    Imports Keras if needed, which applies a waiting patch first.
+    Imports Keras if needed (which applies a waiting patch first).
     """
     from keras_rescaling_patch.runtime.public_types import Status
 
     keras = _import_keras()
     with shim.lock:
-        _settle_pending(keras)
         seen = _verdict_for(keras)
-        active = shim.installed_on() is not None
-        return Status(seen.keras_version, seen.affected, active, _why(seen, active))
+        cls = keras.rescaling
+        active = _patched(cls)
+        forced = active and cls in _forced
+        return Status(
+            seen.keras_version, seen.affected, active, _why(seen, active, forced)
+        )
 
 
-def _why(seen: gate.Verdict, active: bool) -> str:
+def _why(seen: gate.Verdict, active: bool, forced: bool) -> str:
     """One explanation of the state, with what a person can do about it."""
-    if active and _last_event == "forced":
+    if active and forced:
         return f"Shim active because it was forced. {seen.reason}"
     if active:
         return f"Shim active: {seen.reason}"
-    if _last_event == "removed":
+    if _removed:
         return (
             "Shim removed by remove(); call keras_rescaling_patch.apply() to "
             f"patch again. {seen.reason}"

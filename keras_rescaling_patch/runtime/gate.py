@@ -36,7 +36,7 @@ from keras_rescaling_patch._keras_releases import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 UPSTREAM_BUG = "keras-team/keras#20072"
 UPSTREAM_FIX = "keras-team/keras#20079"
@@ -98,19 +98,21 @@ def looks_like_known_rescaling(cls: object) -> str | None:
     return None
 
 
-def stock_source(cls: object) -> bool:
+def stock_source(cls: object, methods: Mapping[str, object] | None = None) -> bool:
     """Whether ``cls`` runs, unchanged, the code of a released affected file.
 
     Its methods must come from its module's file, the class must not have
     gained a ``from_config``, and the file must be byte-identical to a
     pristine ``rescaling.py`` of 3.0.0-3.4.1. Then the probe is not needed.
+    ``methods``: the class's own methods as they were before the shim, for a
+    class it has patched (``None`` for a method the class did not define).
     """
     module = sys.modules.get(getattr(cls, "__module__", ""))
     path = getattr(module, "__file__", None)
     if not isinstance(cls, type) or not isinstance(path, str):
         return False
-    own = vars(cls)
-    if "from_config" in own:
+    own = vars(cls) if methods is None else methods
+    if own.get("from_config") is not None:
         return False
     for name in ("__init__", "get_config", "call"):
         code = getattr(own.get(name), "__code__", None)
@@ -155,11 +157,12 @@ def decide(
     run_probe: Callable[[type], str] = probe,
     *,
     has_serializer: bool = True,
+    methods: Mapping[str, object] | None = None,
 ) -> Verdict:
     """Decide from a Keras version string and its ``Rescaling`` class.
 
     ``has_serializer``: Keras's ``serialization_lib`` offers the two
-    functions the shim calls.
+    functions the shim calls. ``methods``: see :func:`stock_source`.
     """
     if keras_version is None:
         return Verdict(None, False, False, "Keras is not installed; nothing to patch.")
@@ -207,7 +210,7 @@ def decide(
             "not needed here and can be removed.",
         )
     assert isinstance(rescaling, type)
-    seen = Probe.BUGGY if stock_source(rescaling) else run_probe(rescaling)
+    seen = Probe.BUGGY if stock_source(rescaling, methods) else run_probe(rescaling)
     if seen == Probe.FIXED:
         return Verdict(
             keras_version,
@@ -279,11 +282,16 @@ def distribution_version(*names: str) -> str | None:
     return None
 
 
-def inspect_keras(keras: object, serialization_lib: object | None) -> Verdict:
+def inspect_keras(
+    keras: object,
+    serialization_lib: object | None,
+    methods: Mapping[str, object] | None = None,
+) -> Verdict:
     """Decide for an imported Keras module. Never raises, never imports.
 
     ``serialization_lib`` is ``keras.src.saving.serialization_lib`` when it
-    could be imported: the shim needs its two functions.
+    could be imported: the shim needs its two functions. ``methods``: see
+    :func:`stock_source`.
     """
     version = getattr(keras, "__version__", None)
     if not isinstance(version, str):
@@ -296,5 +304,8 @@ def inspect_keras(keras: object, serialization_lib: object | None) -> Verdict:
         for name in ("serialize_keras_object", "deserialize_keras_object")
     )
     return decide(
-        version, getattr(layers, "Rescaling", None), has_serializer=has_serializer
+        version,
+        getattr(layers, "Rescaling", None),
+        has_serializer=has_serializer,
+        methods=methods,
     )

@@ -14,26 +14,28 @@ stock one:
   class has a ``from_config`` of its own (a fixed Keras, patched only when
   forced), that one gets the config as it is, since it restores them itself.
 
-The class attributes found at install time are kept and put back by
-:func:`uninstall`: the very same objects, and an attribute the class did
-not define itself (``from_config``) is deleted again.
+Each replacement carries the class attribute it replaced (or a note that
+the class had none of its own), so :func:`uninstall` puts back the very
+same objects from the class itself, and any copy of this package (one
+imported again after a purge of ``sys.modules``) sees which classes are
+patched. Keras can be imported several times in one process, each time
+with a new ``Rescaling``: every class patched is remembered, weakly, for
+:func:`uninstall_everywhere`.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from typing import Any
-
-from keras_rescaling_patch.runtime import keras_serialization
 
 PATCHED_NAMES = ("__init__", "get_config", "from_config")
 PATCH_MARK = "__keras_rescaling_patch__"
+ORIGINAL = "__keras_rescaling_patch_original__"  # on a replacement: what it replaced
 
-_MISSING = object()
 lock = threading.RLock()
-_patched_class: type | None = None
-_originals: dict[str, Any] = {}
+_patched: weakref.WeakSet[type] = weakref.WeakSet()
 
 
 def is_replacement(attribute: object) -> bool:
@@ -42,42 +44,61 @@ def is_replacement(attribute: object) -> bool:
     return bool(getattr(function, PATCH_MARK, False))
 
 
-def installed_on() -> type | None:
-    """The class the shim is installed on now, or ``None``."""
-    return _patched_class
+def installed_on(cls: type) -> bool:
+    """Whether the shim is installed on ``cls`` now."""
+    return is_replacement(vars(cls).get("__init__"))
+
+
+def original_methods(cls: type) -> dict[str, Any]:
+    """``cls``'s own attributes as they were before the shim (``None``: it had
+    none of its own)."""
+    own = vars(cls)
+    originals: dict[str, Any] = {}
+    for name in PATCHED_NAMES:
+        attribute = own.get(name)
+        if is_replacement(attribute):
+            function = getattr(attribute, "__func__", attribute)
+            originals[name] = getattr(function, ORIGINAL)
+        else:
+            originals[name] = attribute
+    return originals
 
 
 def install(cls: type) -> bool:
     """Patch ``cls``; return ``False`` if it was already patched."""
-    global _patched_class
     with lock:
-        if _patched_class is not None:
+        if installed_on(cls):
             return False
         own = vars(cls)
-        _originals.clear()
-        _originals.update({name: own.get(name, _MISSING) for name in PATCHED_NAMES})
         for name, replacement in _replacements(cls).items():
+            function = getattr(replacement, "__func__", replacement)
+            setattr(function, ORIGINAL, own.get(name))
             setattr(cls, name, replacement)
-        _patched_class = cls
+        _patched.add(cls)
         return True
 
 
-def uninstall() -> bool:
-    """Put the original attributes back; return whether anything changed."""
-    global _patched_class
+def uninstall(cls: type) -> bool:
+    """Put ``cls``'s original attributes back; return whether anything changed."""
     with lock:
-        cls = _patched_class
-        if cls is None:
+        if not installed_on(cls):
+            _patched.discard(cls)
             return False
-        for name, original in _originals.items():
-            if original is _MISSING:
+        for name, original in original_methods(cls).items():
+            if original is None:
                 if name in vars(cls):
                     delattr(cls, name)
             else:
                 setattr(cls, name, original)
-        _originals.clear()
-        _patched_class = None
+        _patched.discard(cls)
         return True
+
+
+def uninstall_everywhere() -> bool:
+    """Unpatch every class patched in this process; whether any was."""
+    with lock:
+        changed = [uninstall(cls) for cls in list(_patched)]
+        return any(changed)
 
 
 def _replacements(cls: Any) -> dict[str, Any]:
@@ -89,6 +110,8 @@ def _replacements(cls: Any) -> dict[str, Any]:
     # Same parameter names as the stock method: Keras reads them with
     # inspect.getfullargspec (which ignores __wrapped__) to auto-config.
     def __init__(self: Any, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        from keras_rescaling_patch.runtime import keras_serialization
+
         original_init(
             self,
             keras_serialization.restore(scale),
@@ -97,6 +120,8 @@ def _replacements(cls: Any) -> dict[str, Any]:
         )
 
     def get_config(self: Any) -> dict[str, Any]:
+        from keras_rescaling_patch.runtime import keras_serialization
+
         config: dict[str, Any] = original_get_config(self)
         config["scale"] = keras_serialization.serialize(self.scale)
         config["offset"] = keras_serialization.serialize(self.offset)
@@ -115,6 +140,8 @@ def _replacements(cls: Any) -> dict[str, Any]:
             return own(config, custom_objects=custom_objects)
         # ``custom_objects`` is accepted as Keras 3.5.0 accepts it; the two
         # data markers never need it.
+        from keras_rescaling_patch.runtime import keras_serialization
+
         config = dict(config)
         for key in ("scale", "offset"):
             if key in config:

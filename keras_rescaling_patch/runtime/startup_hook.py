@@ -1,13 +1,16 @@
 """The opt-in start-up hook: a ``.pth`` file that covers every interpreter.
 
 Python executes ``import`` lines of ``*.pth`` files in site-packages at
-start-up. Ours imports the package, whose import only
-registers a post-import hook for Keras (see ``runtime.activation``):
-interpreters that never import Keras pay a fraction of a millisecond and
-import nothing else, and the ones that do (spawned workers, pool
-processes, test runners) get the shim the moment Keras is imported.
-``KERAS_RESCALING_PATCH=off`` skips even the import, and any error is
-swallowed: a broken hook must never break Python.
+start-up, in every interpreter of the environment. Ours imports nothing of
+this package: it executes the text of ``runtime/bootstrap.py``, written
+into the line when the hook is installed, which leaves one small finder in
+``sys.meta_path`` (an import from source would cost a millisecond where no
+bytecode is cached, as in images built with ``PYTHONDONTWRITEBYTECODE``).
+Interpreters that never import Keras pay that and nothing more; the ones
+that do (spawned workers, pool processes, test runners) import the package
+when Keras is looked up and get the shim the moment Keras is imported.
+``KERAS_RESCALING_PATCH=off`` skips even the finder, and a broken or
+removed package never breaks Python: the finder then stays inert.
 
 The file is recorded in the installed distribution's ``RECORD`` when it is
 written, so ``pip uninstall`` (and ``uv pip uninstall``) remove it with the
@@ -16,6 +19,7 @@ package: nothing of ours stays behind in site-packages.
 
 from __future__ import annotations
 
+import ast
 import base64
 import contextlib
 import hashlib
@@ -31,20 +35,81 @@ from keras_rescaling_patch._atomic import write_text_atomically
 FILE_NAME = "keras_rescaling_patch_startup.pth"
 DISTRIBUTION_GLOB = "keras_rescaling_patch-*.dist-info"
 MARKER = "# keras-rescaling-patch start-up hook"
-# One physical line: site.py executes lines that start with "import".
-HOOK_LINE = (
-    "import os; exec('try:\\n"
-    " from keras_rescaling_patch.runtime import activation\\n"
-    " activation.start_at_interpreter_start()\\nexcept Exception:\\n pass')"
-    " if os.environ.get('KERAS_RESCALING_PATCH', '').strip().lower() != 'off'"
-    " else None"
-)
-CONTENT = (
-    f"{MARKER}: applies keras_rescaling_patch when Keras is imported.\n"
-    "# Remove with: keras-rescaling-patch uninstall-startup-hook (pip uninstall\n"
-    "# keras-rescaling-patch removes it too).\n"
-    f"{HOOK_LINE}\n"
-)
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+
+
+def compact(source: str) -> str:
+    """``source`` as the same code without docstrings, comments, annotations
+    and ``if TYPE_CHECKING:`` blocks: less for every interpreter to compile."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)):
+            node.body = [
+                statement
+                for statement in node.body
+                if not _is_docstring(statement) and not _is_type_checking(statement)
+            ] or [ast.Pass()]
+        if isinstance(node, ast.FunctionDef):
+            node.returns = None
+            for argument in (*node.args.posonlyargs, *node.args.args):
+                argument.annotation = None
+    return ast.unparse(_PlainAssignments().visit(tree))
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def _is_type_checking(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.If):
+        return (
+            isinstance(statement.test, ast.Name)
+            and statement.test.id == "TYPE_CHECKING"
+        )
+    return isinstance(statement, ast.Assign) and any(
+        isinstance(target, ast.Name) and target.id == "TYPE_CHECKING"
+        for target in statement.targets
+    )
+
+
+class _PlainAssignments(ast.NodeTransformer):
+    """``x: T = v`` as ``x = v``."""
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.stmt:
+        if node.value is None:
+            return ast.Pass()
+        return ast.copy_location(
+            ast.Assign(targets=[node.target], value=node.value), node
+        )
+
+
+def hook_line(bootstrap_source: str) -> str:
+    """One physical line (site.py executes lines that start with "import")
+    that executes ``bootstrap_source``, compacted, unless the setting is
+    ``off`` or the finder is already first in ``sys.meta_path`` (in a venv,
+    ``site`` reads each ``.pth`` twice: the second reading compiles nothing)."""
+    namespace = "{'__name__': 'keras_rescaling_patch.runtime.bootstrap'}"
+    return (
+        f"import os, sys; exec({compact(bootstrap_source)!r}, {namespace})"
+        " if os.environ.get('KERAS_RESCALING_PATCH', '').strip().lower() != 'off'"
+        " and not getattr((sys.meta_path or [None])[0], 'keras_rescaling_patch_role',"
+        " None) else None"
+    )
+
+
+def content() -> str:
+    """The hook file this version of the package writes."""
+    return (
+        f"{MARKER}: applies keras_rescaling_patch when Keras is imported.\n"
+        "# Remove with: keras-rescaling-patch uninstall-startup-hook (pip uninstall\n"
+        "# keras-rescaling-patch removes it too). The line below runs the text of\n"
+        "# keras_rescaling_patch/runtime/bootstrap.py, without importing anything.\n"
+        f"{hook_line(BOOTSTRAP.read_text(encoding='utf-8'))}\n"
+    )
 
 
 class HookError(Exception):
@@ -109,15 +174,15 @@ def _record_file(hook: Path) -> Path | None:
     return None
 
 
-def _record_line(hook: Path, record: Path) -> str:
+def _record_line(hook: Path, record: Path, text: str) -> str:
     """A RECORD row for ``hook``: its path from the dist-info's folder, hash, size."""
-    data = CONTENT.encode()
+    data = text.encode()
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
     where = os.path.relpath(hook, record.parent.parent).replace(os.sep, "/")
     return f"{where},sha256={digest.decode()},{len(data)}"
 
 
-def _update_record(hook: Path, add: bool) -> Path | None:
+def _update_record(hook: Path, add: bool, text: str = "") -> Path | None:
     """Add (or drop) the hook's row in the owning RECORD; return that RECORD.
 
     Best effort: ``None`` when there is no RECORD or it cannot be rewritten
@@ -127,7 +192,7 @@ def _update_record(hook: Path, add: bool) -> Path | None:
     if record is None:
         return None
     try:
-        line = _record_line(hook, record)
+        line = _record_line(hook, record, text)
         name = line.split(",", 1)[0]
         text = record.read_text(encoding="utf-8")
         rows = [row for row in text.splitlines() if row.split(",", 1)[0] != name]
@@ -180,14 +245,15 @@ def install(user: bool = False) -> Change:
     with _exclusively(folder):
         _refuse_foreign(path)
         try:
-            unchanged = path.is_file() and path.read_bytes() == CONTENT.encode()
+            text = content()
+            unchanged = path.is_file() and path.read_bytes() == text.encode()
             if not unchanged:
-                write_text_atomically(path, CONTENT, mode=0o644)
+                write_text_atomically(path, text, mode=0o644)
         except OSError as error:
             raise HookError(
                 f"cannot write {path}: {error.strerror or error}"
             ) from error
-        return Change(path, not unchanged, _update_record(path, add=True))
+        return Change(path, not unchanged, _update_record(path, add=True, text=text))
 
 
 def uninstall(user: bool = False) -> Change:

@@ -3,9 +3,15 @@
 ``run`` puts this folder first on ``PYTHONPATH``, so every Python process
 the command starts (its children and their spawned workers too, since they
 inherit the variable) imports this ``sitecustomize`` at start-up. It does
-what the ``.pth`` start-up hook does, without writing anything into
-site-packages, then runs the ``sitecustomize`` the interpreter would have
-run without us, so a user's own start-up code still runs.
+what the ``.pth`` start-up hook does (it executes the text of
+``../bootstrap.py``, importing nothing of the package), then runs the
+``sitecustomize`` the interpreter would have found after this one, so a
+user's own start-up code still runs, and so does another launcher's.
+
+Chaining goes by position in ``sys.path``: each launcher runs the next
+``sitecustomize`` found *after its own folder*, so launchers of several
+installations (``A/bin/keras-rescaling-patch run -- B/bin/... run --``)
+run once each, in order, and then the user's.
 
 Errors of ours are swallowed (a launcher must never break the program);
 errors of the user's ``sitecustomize`` surface exactly as they would have.
@@ -14,26 +20,37 @@ errors of the user's ``sitecustomize`` surface exactly as they would have.
 import os
 import sys
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
 
 def _start_shim() -> None:
     if os.environ.get("KERAS_RESCALING_PATCH", "").strip().lower() == "off":
         return
     try:
-        from keras_rescaling_patch.runtime import activation
-
-        activation.start_at_interpreter_start()
-    except Exception:  # noqa: BLE001 - e.g. another interpreter without us
+        bootstrap = os.path.join(os.path.dirname(_HERE), "bootstrap.py")
+        with open(bootstrap, encoding="utf-8") as stream:
+            source = stream.read()
+        exec(source, {"__name__": "keras_rescaling_patch.runtime.bootstrap"})
+    except Exception:  # noqa: BLE001 - never break start-up
         pass
 
 
+def _folders_after_this_one() -> list[str]:
+    """``sys.path`` after this launcher's own entry (all of it if absent)."""
+    folders = [os.path.abspath(entry or os.curdir) for entry in sys.path]
+    if _HERE not in folders:
+        return list(sys.path)
+    return sys.path[folders.index(_HERE) + 1 :]
+
+
 def _run_next_sitecustomize() -> None:
-    """Execute the ``sitecustomize`` found on ``sys.path`` after this folder."""
+    """Execute the next ``sitecustomize`` on ``sys.path``, as Python would have."""
     import importlib.machinery
     import importlib.util
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    rest = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != here]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    spec = importlib.machinery.PathFinder.find_spec(
+        "sitecustomize", _folders_after_this_one()
+    )
     if spec is None or spec.loader is None:
         return
     module = importlib.util.module_from_spec(spec)
