@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/python scripts/matrix_report.py --check-readme
+	$(BIN)/python scripts/matrix_report.py --check-docs
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
@@ -96,6 +96,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_scan.py
 	$(BIN)/python benchmarks/bench_repair.py
 	$(BIN)/python benchmarks/bench_limits.py
+	$(BIN)/python benchmarks/bench_fleet.py
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)

@@ -87,6 +87,8 @@ def main() -> None:
         subprocess.run([cli, "uninstall-startup-hook"], env=plain, check=True,
                        capture_output=True)  # fmt: skip
         hook_file = ratio_of_files(python, cli, plain)
+        [launcher] = venv_bin.parent.glob("lib/*/site-packages/*/runtime/launcher")
+        launched = ratio(python, dict(plain, PYTHONPATH=str(launcher)), plain)
     print(f"start-up hook, python -c pass, median of {PAIRS} alternating pairs:")
     for label, (value, hooked, base) in (
         ("bytecode cached", cached),
@@ -101,6 +103,11 @@ def main() -> None:
     print(
         f"  the hook file (set to off) against no hook at all: {value:.3f}x "
         f"({hooked:.2f} ms vs {base:.2f} ms)"
+    )
+    value, hooked, base = launched
+    print(
+        f"  run's launcher (its sitecustomize, no bytecode) against none: "
+        f"{value:.3f}x ({hooked:.2f} ms vs {base:.2f} ms)"
     )
 
 

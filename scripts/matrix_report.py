@@ -1,10 +1,11 @@
-"""Turn matrix results into matrix/results.json and the README's tables.
+"""Turn matrix results into matrix/results.json and the compatibility page's tables.
 
     python scripts/matrix_report.py --update        # after `nox`: collect, write both
     python scripts/matrix_report.py --check-fresh   # CI: fresh run == committed results
-    python scripts/matrix_report.py --check-readme  # README tables == results.json
+    python scripts/matrix_report.py --check-docs    # docs tables == results.json
 
-The README's tables are generated from matrix/results.json, never typed.
+The tables of docs/compatibility.md are generated from matrix/results.json,
+never typed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FRESH = ROOT / ".matrix" / "results"
 COMMITTED = ROOT / "matrix" / "results.json"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "compatibility.md"
 BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
 sys.path.insert(0, str(ROOT))
 
@@ -140,7 +141,7 @@ def render(document: dict[str, object]) -> str:
 
 
 def check_committed(committed: dict[str, object] | None) -> int:
-    """The committed results cover every cell, none failed, and the README
+    """The committed results cover every cell, none failed, and the page
     shows them (run by `make lint`)."""
     if committed is None:
         print(f"{COMMITTED.relative_to(ROOT)} is missing: run make matrix-update")
@@ -155,9 +156,10 @@ def check_committed(committed: dict[str, object] | None) -> int:
     )
     problems = [f"no result for {cell}" for cell in missing]
     problems += [f"{key} failed" for key in failures(committed)]
-    if readme_with(render(committed)) != README.read_text():
+    if page_with(render(committed)) != PAGE.read_text():
         problems.append(
-            "README tables are stale: run scripts/matrix_report.py --update"
+            "docs/compatibility.md tables are stale: "
+            "run scripts/matrix_report.py --update"
         )
     for problem in problems:
         print(f"matrix results: {problem}")
@@ -173,8 +175,8 @@ def _short(outcome: str) -> str:
     return "not supported upstream" if outcome.startswith("not supported") else outcome
 
 
-def readme_with(table: str) -> str:
-    text = README.read_text()
+def page_with(table: str) -> str:
+    text = PAGE.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
     return text[:start] + table + text[end:]
 
@@ -184,16 +186,17 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--update", action="store_true")
     mode.add_argument("--check-fresh", action="store_true")
-    mode.add_argument("--check-readme", action="store_true")
+    mode.add_argument("--check-docs", action="store_true")
     arguments = parser.parse_args()
     committed = json.loads(COMMITTED.read_text()) if COMMITTED.exists() else None
-    if arguments.check_readme:
+    if arguments.check_docs:
         return check_committed(committed)
     fresh = collect(FRESH)
     if arguments.update:
         COMMITTED.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n")
-        README.write_text(readme_with(render(fresh)))
-        print(f"wrote {COMMITTED.relative_to(ROOT)} and the README tables")
+        PAGE.write_text(page_with(render(fresh)))
+        page = PAGE.relative_to(ROOT)
+        print(f"wrote {COMMITTED.relative_to(ROOT)} and the tables of {page}")
         return 0
     problems = [f"failing: {key}" for key in failures(fresh)]
     if committed is None:

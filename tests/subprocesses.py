@@ -46,7 +46,7 @@ __all__ = [
     "uv",
 ]
 
-HEAVY_MODULES = ("keras", "tensorflow", "numpy")
+HEAVY_MODULES = ("keras", "tensorflow", "numpy", "fsspec")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import io
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import keras
@@ -194,3 +197,48 @@ def test_limits_take_positive_finite_numbers_only(
         main(["scan", str(affected_model.path), "--max-config-mib", value])
     assert stop.value.code == 2
     assert f"{value!r} is not a positive number" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_wait_is_said_on_a_terminal_and_then_taken_away(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from keras_rescaling_patch.cli import output
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with output.waiting_for("importing Keras", after=0.01):
+        time.sleep(0.2)
+    assert terminal.getvalue() == ("keras-rescaling-patch: importing Keras...\r\x1b[K")
+    quick = Terminal()
+    monkeypatch.setattr(sys, "stderr", quick)
+    with output.waiting_for("importing Keras", after=5):
+        pass
+    assert quick.getvalue() == ""
+    piped = io.StringIO()  # not a terminal: never a word
+    monkeypatch.setattr(sys, "stderr", piped)
+    with output.waiting_for("importing Keras", after=0):
+        time.sleep(0.1)
+    assert piped.getvalue() == ""
+
+
+def test_every_command_has_a_description_and_run_shows_its_separator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    commands = ["status", "check", "run", "install-startup-hook",
+                "uninstall-startup-hook", "scan", "repair", "vendor"]  # fmt: skip
+    for command in commands:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        _, _, rest = text.partition("\n\n")
+        assert rest.split("\n\n")[0].strip(), f"{command} has no description"
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert capsys.readouterr().out.startswith(
+        "usage: keras-rescaling-patch run [-h] -- COMMAND [ARGS...]\n"
+    )

@@ -36,8 +36,9 @@ def imported_top_level_names(path: Path) -> set[str]:
 
 
 # The `check` child loads the model the way users write it: through tf.keras
-# where TensorFlow is installed (it asks importlib first).
-OPTIONAL = {"selfcheck_child.py": {"tensorflow"}}
+# where TensorFlow is installed (it asks importlib first). URLs of object
+# stores need fsspec, the [remote] extra, imported only for such a URL.
+OPTIONAL = {"selfcheck_child.py": {"tensorflow"}, "remote.py": {"fsspec"}}
 
 
 @pytest.mark.parametrize(

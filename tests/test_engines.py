@@ -11,7 +11,9 @@ was really loaded in another process.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,46 @@ def test_workers_predict_bit_identically_with_the_hook(
     finally:
         hook(venv_bin, "uninstall")
     assert report == {"ok": True, "output": affected_model.expected.tolist()}
+
+
+DASK_REPAIR = Path(__file__).with_name("dask_repair_driver.py")
+
+
+def test_repairs_on_a_dask_cluster_lose_no_file_when_a_worker_dies(
+    venv_bin: Path, affected_model: AffectedModel, tmp_path: Path
+) -> None:
+    """The README's recipe: client.map over a listing, on worker processes.
+
+    A worker is killed while it writes one output; Dask runs that task
+    again on a worker that lives. Every file gets one result, and every
+    output is complete: a repair publishes all of it or nothing.
+    """
+    sources, outputs = tmp_path / "in", tmp_path / "out"
+    sources.mkdir()
+    outputs.mkdir()
+    for number in range(8):
+        shutil.copyfile(affected_model.path, sources / f"m{number}.keras")
+    marker = tmp_path / "crashed"
+    completed = subprocess.run(
+        [str(venv_bin / "python"), str(DASK_REPAIR), str(sources), str(outputs),
+         str(marker)],
+        cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    reports = result["reports"]
+    assert marker.exists(), "no worker was killed: the test proved nothing"
+    assert int(marker.read_text()) not in {r["pid"] for r in reports}
+    assert [(r["status"], r["error"]) for r in reports] == [("repaired", None)] * 8
+    assert sorted(Path(r["output"]).name for r in reports) == [
+        f"m{number}.keras" for number in range(8)
+    ]
+    assert all(r["pid"] != result["driver_pid"] for r in reports)
+    for number in range(8):
+        output = outputs / f"m{number}.keras"
+        with zipfile.ZipFile(output) as archive:
+            assert archive.testzip() is None
+        assert "__numpy__" not in zipfile.ZipFile(output).read("config.json").decode()
+    # What the killed attempt left: at most its hidden temporary file.
+    leftovers = {p.name for p in outputs.iterdir()} - {f"m{n}.keras" for n in range(8)}
+    assert all(name.startswith(".m3.keras.") for name in leftovers), leftovers

@@ -181,3 +181,41 @@ def test_without_a_line_of_the_users_the_warning_stands_alone(
         "keras_rescaling_patch:0: KerasRescalingPatchWarning: keras-rescaling-patch: "
         f"{PROBLEM}; the shim was not applied."
     ]
+
+
+REMOVED_STAYS_REMOVED = """
+import json, sys
+import keras_rescaling_patch as krp
+import keras
+assert krp.remove()
+keras.config.set_backend("jax")  # deletes every keras* module, ours too
+import keras
+def ours():
+    return keras.layers.Rescaling.__dict__.get("from_config") is not None
+import keras_rescaling_patch as again
+report = {"same module": again is krp,
+          "warning": krp.NotNeededWarning.__module__,
+          "active": krp.status().active, "patched": ours()}
+report["applied"] = krp.apply()
+report["patched after apply"] = ours()
+print(json.dumps(report))
+"""
+
+
+def test_remove_stays_removed_when_keras_is_imported_again(
+    installed_extras: Venv,
+) -> None:
+    completed = run_python(
+        REMOVED_STAYS_REMOVED,
+        python=installed_extras.python,
+        env=environment(KERAS_BACKEND="jax"),
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert json.loads(completed.stdout.splitlines()[-1]) == {
+        "same module": True,
+        "warning": "keras_rescaling_patch.runtime.public_types",
+        "active": False,
+        "patched": False,
+        "applied": True,
+        "patched after apply": True,
+    }

@@ -222,7 +222,8 @@ def test_the_not_needed_warning_can_be_silenced_from_the_environment(
     loud = installed_fixed.run("python", "-c", code)
     # Attributed to the user's own line, not to this package's code.
     assert loud.stderr.startswith(
-        "<string>:1: NotNeededWarning: keras-rescaling-patch is not needed here: "
+        "<string>:1: NotNeededWarning: keras-rescaling-patch is not needed here and "
+        "can be removed: "
         "Keras 3.5.0 already contains the fix"
     ), loud.stderr
     quiet = installed_fixed.run("python", "-c", code, PYTHONWARNINGS=SILENCE)

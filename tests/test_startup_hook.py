@@ -131,10 +131,17 @@ def test_a_mistyped_setting_is_said_in_one_line_where_keras_is_imported(
     )
 
 
+NOT_NEEDED = (
+    "NotNeededWarning: keras-rescaling-patch is not needed here and can be "
+    "removed: Keras 3.5.0 already contains the fix"
+)
+
+
 def test_on_a_fixed_keras_the_hook_is_silent_and_status_says_why(
     tmp_path: Path,
 ) -> None:
-    """The "not needed" warning is for code that imports the package itself."""
+    """The "not needed" warning is for code that imports the package itself:
+    not when the hook brought it in, also under the hook when code does."""
     fixed = make_venv(tmp_path / "venv", keras="3.5.0")
     assert run(fixed, "keras-rescaling-patch", "install-startup-hook").returncode == 0
     code = (
@@ -144,14 +151,17 @@ def test_on_a_fixed_keras_the_hook_is_silent_and_status_says_why(
     quiet = run(fixed, "python", "-c", code)
     assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr
     assert "already contains the fix" in quiet.stdout
-    loud = run(fixed, "python", "-W", "always", "-c", "import keras_rescaling_patch")
-    assert "Warning" not in loud.stderr  # the hook imported it: still silent
+    # The user's own import comes first: told, as status promises.
+    told = run(fixed, "python", "-c", "import keras_rescaling_patch, keras")
+    assert told.stderr.startswith(f"<string>:1: {NOT_NEEDED}"), told.stderr
+    # -W error turns it into an error, as it does for any warning.
+    strict = run(
+        fixed, "python", "-W", "error", "-c", "import keras_rescaling_patch, keras"
+    )
+    assert strict.returncode == 1 and "NotNeededWarning" in strict.stderr
     run(fixed, "keras-rescaling-patch", "uninstall-startup-hook")
     user = run(fixed, "python", "-c", "import keras, keras_rescaling_patch")
-    assert (
-        "NotNeededWarning: keras-rescaling-patch is not needed here: "
-        "Keras 3.5.0 already contains the fix" in user.stderr
-    )
+    assert NOT_NEEDED in user.stderr
 
 
 def test_a_file_of_that_name_that_is_not_ours_is_refused_both_ways(

@@ -12,6 +12,8 @@ Everything is read through one descriptor opened at the start
 (:class:`ModelSource`), so the bytes examined, copied and backed up are
 those of one file, even if the path is replaced meanwhile; ``repair``
 compares the descriptor's identity with the path's before it publishes.
+A remote object is read the same way through a stream of ranged reads
+(``files/remote_source.py``): the code that judges a local file judges it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 CONFIG_MEMBER = "config.json"
 # Real configs are kilobytes to a few megabytes; EfficientNetB7's is 0.6 MB.
@@ -81,6 +83,24 @@ class Identity:
         return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
+class Readable(Protocol):
+    """What :func:`read_model` reads from: a seekable stream of known size.
+
+    ``prefetch(start, end)`` (optional) is told which bytes come next, so a
+    remote stream fetches them in one request. ``mappable``: the stream's
+    descriptor, where the whole file may be memory-mapped (local files).
+    """
+
+    @property
+    def stream(self) -> IO[bytes]: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def mappable(self) -> int | None: ...
+
+
 class ModelSource:
     """A model file opened once for reading; everything is read through it."""
 
@@ -93,6 +113,14 @@ class ModelSource:
     @property
     def descriptor(self) -> int:
         return self.stream.fileno()
+
+    @property
+    def size(self) -> int:
+        return self.status.st_size
+
+    @property
+    def mappable(self) -> int | None:
+        return self.descriptor
 
     def unchanged(self) -> bool:
         """The open file still has the size and time it had when opened."""
@@ -212,6 +240,7 @@ class ModelFile:
     config: dict[str, Any]
     archive: ModelArchive | None  # None for a JSON or HDF5 file
     legacy_hdf5: bool = False
+    mapped_bytes: int = 0  # of a local HDF5 file, searched through a memory map
 
 
 def _too_big(what: str, size: int, limit: int) -> UnreadableModel:
@@ -237,7 +266,35 @@ def _archive_end(stream: IO[bytes], comment: bytes, size: int) -> int:
     return size - window + start + END_OF_ARCHIVE_SIZE + len(comment)
 
 
-def _read_archive(source: ModelSource, max_config_bytes: int) -> ModelArchive:
+def _prefetch(source: Readable, info: zipfile.ZipInfo) -> None:
+    """Tell a remote stream which bytes opening ``info`` will read: its local
+    header, name, extra field (assumed no longer than in the directory, plus
+    some slack) and data, in one request."""
+    prefetch = getattr(source.stream, "prefetch", None)
+    if prefetch is not None:
+        header = 30 + len(info.orig_filename.encode("utf-8")) + len(info.extra)
+        start = info.header_offset
+        prefetch(start, start + header + LOCAL_EXTRA_SLACK + info.compress_size)
+
+
+# A local header's extra field may differ from the directory's; this much
+# more is fetched with a remote config.json so one request usually does.
+LOCAL_EXTRA_SLACK = 256
+
+
+def _check_claimed_sizes(info: zipfile.ZipInfo, max_config_bytes: int) -> None:
+    if info.file_size > max_config_bytes:
+        raise _too_big(CONFIG_MEMBER, info.file_size, max_config_bytes)
+    # Deflate never grows data by more than a few bytes per 16 KiB block: a
+    # larger compressed size is a lie, and reading it would read it all.
+    if info.compress_size > info.file_size + info.file_size // 100 + 1024:
+        raise UnreadableModel(
+            f"the archive claims {info.compress_size} compressed bytes for a "
+            f"{CONFIG_MEMBER} of {info.file_size} bytes; not a Keras archive"
+        )
+
+
+def _read_archive(source: Readable, max_config_bytes: int) -> ModelArchive:
     """The directory and parsed ``config.json`` of a ``.keras`` archive."""
     stream = source.stream
     try:
@@ -247,15 +304,15 @@ def _read_archive(source: ModelSource, max_config_bytes: int) -> ModelArchive:
             info = next((i for i in infos if i.filename == CONFIG_MEMBER), None)
             if info is None:
                 raise UnreadableModel(f"the archive has no {CONFIG_MEMBER}")
-            if info.file_size > max_config_bytes:
-                raise _too_big(CONFIG_MEMBER, info.file_size, max_config_bytes)
+            _check_claimed_sizes(info, max_config_bytes)
+            _prefetch(source, info)
             with archive.open(info) as member:
                 # Never trust the declared size: read at most one byte more.
                 text = member.read(max_config_bytes + 1)
             if len(text) > max_config_bytes:
                 raise _too_big(CONFIG_MEMBER, len(text), max_config_bytes)
             start_dir, comment = archive.start_dir, archive.comment
-        end = _archive_end(stream, comment, source.status.st_size)
+        end = _archive_end(stream, comment, source.size)
     except zipfile.BadZipFile as error:
         raise UnreadableModel(f"not a Keras archive (broken zip: {error})") from None
     except CORRUPT_ARCHIVE_ERRORS as error:
@@ -272,7 +329,7 @@ def _read_archive(source: ModelSource, max_config_bytes: int) -> ModelArchive:
         central_directory_offset=start_dir,
         comment=comment,
         end=end,
-        size=source.status.st_size,
+        size=source.size,
     )
 
 
@@ -282,59 +339,102 @@ HDF5_CONFIG_START = b'{"class_name": '
 HDF5_CANDIDATES = 64
 
 
-def _read_hdf5_config(source: ModelSource, max_config_bytes: int) -> dict[str, Any]:
-    """The model config of a legacy ``.h5`` model, without h5py.
+def _find_hdf5_config(
+    data: Any, max_config_bytes: int
+) -> tuple[dict[str, Any] | None, int]:
+    """The first JSON object in ``data`` that starts like Keras's model config
+    and has a ``layers`` list (reading stops at the size limit), and how far
+    into ``data`` the search looked."""
+    start = data.find(HDF5_CONFIG_START)
+    looked = len(data)
+    for _ in range(HDF5_CANDIDATES):
+        if start < 0:
+            break
+        window = data[start : start + max_config_bytes]
+        _check_containers(window, "the HDF5 model config", max_config_bytes)
+        text = window.decode("utf-8", "replace")
+        try:
+            config, _ = json.JSONDecoder().raw_decode(text)
+        except (ValueError, RecursionError):
+            config = None
+        inner = config.get("config") if isinstance(config, dict) else None
+        if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
+            return dict(config), start + len(window)
+        start = data.find(HDF5_CONFIG_START, start + 1)
+    return None, looked
 
-    The first JSON object in the file that starts like Keras's model config
-    and has a ``layers`` list is taken; reading stops at the size limit.
+
+def _read_hdf5_config(
+    source: Readable, max_config_bytes: int, max_read_bytes: int
+) -> tuple[dict[str, Any], int]:
+    """The model config of a legacy ``.h5`` model, without h5py, and the
+    bytes of a memory map looked at.
+
+    A local file is searched whole (memory-mapped: only the pages looked at
+    are read); a remote one only in its first ``max_read_bytes``.
     """
     import mmap
 
-    if source.status.st_size == 0:
+    if source.size == 0:
         raise UnreadableModel("is an empty HDF5 file")
-    with mmap.mmap(source.descriptor, 0, access=mmap.ACCESS_READ) as data:
-        start = data.find(HDF5_CONFIG_START)
-        for _ in range(HDF5_CANDIDATES):
-            if start < 0:
-                break
-            window = data[start : start + max_config_bytes]
-            _check_containers(window, "the HDF5 model config", max_config_bytes)
-            text = window.decode("utf-8", "replace")
-            try:
-                config, _ = json.JSONDecoder().raw_decode(text)
-            except (ValueError, RecursionError):
-                config = None
-            inner = config.get("config") if isinstance(config, dict) else None
-            if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
-                return dict(config)
-            start = data.find(HDF5_CONFIG_START, start + 1)
-    raise UnreadableModel(
-        "is a legacy HDF5 (.h5) file, but no Keras model config was found in it "
-        f"(within {max_config_bytes} bytes of where one starts)"
-    )
+    descriptor = source.mappable
+    mapped = 0
+    if descriptor is not None:
+        with mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ) as data:
+            config, mapped = _find_hdf5_config(data, max_config_bytes)
+    else:
+        source.stream.seek(0)
+        head = source.stream.read(max_read_bytes)
+        config, _ = _find_hdf5_config(head, max_config_bytes)
+        if config is None and source.size > max_read_bytes:
+            raise UnreadableModel(
+                "is a legacy HDF5 (.h5) file whose model config is not in its "
+                f"first {max_read_bytes} bytes; not read further (raise "
+                "--max-read-mib to read more)"
+            )
+    if config is None:
+        raise UnreadableModel(
+            "is a legacy HDF5 (.h5) file, but no Keras model config was found "
+            f"in it (within {max_config_bytes} bytes of where one starts)"
+        )
+    return config, mapped
+
+
+# A remote legacy .h5 file is read up to this much (--max-read-mib).
+DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024
 
 
 def read_model(
-    source: ModelSource, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES
+    source: Readable,
+    max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES,
+    max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
 ) -> ModelFile:
-    """A ``.keras`` archive, a ``to_json()`` file or a legacy ``.h5`` model."""
+    """A ``.keras`` archive, a ``to_json()`` file or a legacy ``.h5`` model.
+
+    ``max_read_bytes`` bounds how much of a remote legacy ``.h5`` is read.
+    """
     stream = source.stream
     try:
-        head = stream.read(len(HDF5_SIGNATURE))
-        stream.seek(0)
-        if head == HDF5_SIGNATURE:
-            config = _read_hdf5_config(source, max_config_bytes)
-            return ModelFile(config, None, legacy_hdf5=True)
-        if zipfile.is_zipfile(stream):
+        # The end first: for a remote archive, that read brings the end
+        # record and the directory in one request (the weights come first
+        # in a file, the directory last).
+        if _ends_like_a_zip(source):
             stream.seek(0)
             archive = _read_archive(source, max_config_bytes)
             return ModelFile(archive.config, archive)
         stream.seek(0)
+        head = stream.read(len(HDF5_SIGNATURE))
+        stream.seek(0)
+        if head == HDF5_SIGNATURE:
+            config, mapped = _read_hdf5_config(source, max_config_bytes, max_read_bytes)
+            return ModelFile(config, None, legacy_hdf5=True, mapped_bytes=mapped)
         text = stream.read(max_config_bytes + 1)
+    except FileNotFoundError:  # a remote object deleted while it was read
+        raise UnreadableModel("no longer exists (deleted while it was read)") from None
     except OSError as error:
         raise UnreadableModel(f"cannot read it ({_reason(error)})") from None
     if len(text) > max_config_bytes:
-        raise _too_big("the file", source.status.st_size, max_config_bytes)
+        raise _too_big("the file", source.size, max_config_bytes)
     if text.startswith(ZIP_MEMBER_SIGNATURE):
         raise UnreadableModel(
             "a damaged or truncated zip archive (its end-of-archive record is missing)"
@@ -342,6 +442,18 @@ def read_model(
     if not text.lstrip()[:1] == b"{":
         raise UnreadableModel("not a Keras archive (no zip) nor a model JSON file")
     return ModelFile(parse_config(text, "the file", max_config_bytes), None)
+
+
+def _ends_like_a_zip(source: Readable) -> bool:
+    """Whether the file is a zip archive (what ``zipfile.is_zipfile`` asks,
+    but it gives up quietly on read errors, which a remote read can have)."""
+    if source.size < END_OF_ARCHIVE_SIZE:
+        return False
+    stream = source.stream
+    stream.seek(source.size - END_OF_ARCHIVE_SIZE)
+    if stream.read(4) == END_OF_ARCHIVE:
+        return True
+    return zipfile.is_zipfile(stream)  # an archive comment: let zipfile look
 
 
 def read_model_config(

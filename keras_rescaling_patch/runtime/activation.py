@@ -83,13 +83,16 @@ def activate(on_keras_imported: Callable[[ModuleType], None]) -> None:
 
 
 def watch(place: int | None = None) -> bool:
-    """Put the watcher in ``sys.meta_path`` (again); whether it was missing.
+    """Watch for Keras (again); whether it was not watching.
 
-    ``place``: the index of an inert finder of ours to replace; otherwise
-    the watcher goes first.
+    ``place``: the index of an inert finder of ours to replace with a new
+    watcher; otherwise it goes first.
     """
     global watcher
-    if (watcher is not None and not watcher.cancelled) or _callback is None:
+    if watcher is not None and not watcher.cancelled:
+        was_paused, watcher.paused = watcher.paused, False
+        return was_paused
+    if _callback is None:
         return False
     callback = _callback
     watcher = post_import.ImportWatcher(
@@ -105,13 +108,16 @@ def watch(place: int | None = None) -> bool:
 
 def _silence_our_finders() -> tuple[int | None, bool]:
     """Make our finders in ``sys.meta_path`` inert; return the index of the
-    first, and whether one of them was the start-up finder."""
+    first, and whether the start-up finder was handing over to this import."""
     place, started = None, False
     finder: Any
     for index, finder in enumerate(sys.meta_path):
         role = getattr(finder, post_import.ROLE, None)
         if role == "startup":
-            started = True
+            # Handing over: Keras is being looked up, and the start-up hook
+            # (or run) brings the package in. Otherwise the user's own code
+            # imports it, before Keras, in a process started with the hook.
+            started = started or bool(finder.handing_over)
             finder.handing_over = True
         elif role == "watcher":
             finder.cancelled = True
@@ -136,10 +142,13 @@ def take_over(startup: Any, name: str, path: Any, target: Any) -> Any:
 
 
 def _never_raising(callback: Callable[[ModuleType], None], keras: ModuleType) -> None:
-    """Run inside Keras's import: whatever happens, that import must succeed."""
+    """Run inside Keras's import: whatever happens, that import must succeed,
+    unless the user turned our warning into an error (``-W error``)."""
     global failure
     try:
         callback(keras)
+    except Warning:
+        raise
     except Exception as error:
         failure = f"{type(error).__name__}: {error}"
         import logging
@@ -149,15 +158,20 @@ def _never_raising(callback: Callable[[ModuleType], None], keras: ModuleType) ->
         )
 
 
-def cancel_watching() -> bool:
-    """Stop watching for Keras; return whether a watcher was in place."""
+def pause_watching() -> bool:
+    """Stop calling back for Keras imported from now on (``remove()``); the
+    watcher stays, so a purge still gives back this package's own modules.
+    Returns whether it was watching."""
     current = watcher
-    return current is not None and current.cancel()
+    if current is None or current.cancelled or current.paused:
+        return False
+    current.paused = True
+    return True
 
 
 def watching() -> bool:
-    """Whether a watcher is in ``sys.meta_path``."""
-    return watcher is not None and not watcher.cancelled
+    """Whether Keras imported from now on gets the callback."""
+    return watcher is not None and not watcher.cancelled and not watcher.paused
 
 
 def settle() -> None:

@@ -150,7 +150,14 @@ def on_keras_imported(module: ModuleType) -> None:
             return
         seen = _verdict_for(keras)
         if seen.fixed:
-            _tell_once(f"{NOT_NEEDED}: {seen.reason}", "not needed")
+            _tell_once(not_needed_message(seen), "not needed")
+
+
+def not_needed_message(seen: gate.Verdict) -> str:
+    """The warning's text: its first words can be filtered on (-W)."""
+    cause = seen.reason.split("; keras-rescaling-patch is not needed", 1)[0]
+    cause = cause.split("; the shim is not needed", 1)[0].rstrip(".")
+    return f"{NOT_NEEDED} and can be removed: {cause}."
 
 
 def _say_the_setting_is_invalid() -> None:
@@ -208,7 +215,7 @@ def remove() -> bool:
     """
     global _removed
     with shim.lock:
-        stopped = activation.cancel_watching()
+        stopped = activation.pause_watching()
         restored = shim.uninstall_everywhere()
         _forced.clear()
         if restored:

@@ -58,7 +58,8 @@ class ImportWatcher:
         self.callback = callback
         self.own_package = own_package  # re-served after a purge
         self._own_prefix = f"{own_package.__name__}." if own_package else None
-        self.cancelled = False
+        self.cancelled = False  # out of service (a newer watcher took over)
+        self.paused = False  # no callbacks (remove()), our modules still served
         self.handled: types.ModuleType | None = None  # the last module called back
         self._executing: set[int] = set()  # ids of modules our loader runs
         self._watched: set[int] = set()  # ids of modules given a watching class
@@ -70,7 +71,7 @@ class ImportWatcher:
         if self.cancelled:
             return None
         if name == self.name:
-            return self._wrapped_spec(name, path, target)
+            return None if self.paused else self._wrapped_spec(name, path, target)
         if self._own_prefix is not None and f"{name}.".startswith(self._own_prefix):
             spec = self._served_again(name)
             if spec is not None:
@@ -136,7 +137,7 @@ class ImportWatcher:
         calls back on the first attribute read once its import is over.
         """
         module = sys.modules.get(self.name)
-        if module is None or module is self.handled or self.cancelled:
+        if module is None or module is self.handled or self.cancelled or self.paused:
             return
         if not _initializing(module):
             self.executed(module)
@@ -153,7 +154,7 @@ class ImportWatcher:
         (A module executed by hand from a probed spec, not the one in
         ``sys.modules``, is not the import being watched.)
         """
-        if self.cancelled or module is self.handled:
+        if self.cancelled or self.paused or module is self.handled:
             return
         if sys.modules.get(self.name) is not module:
             return

@@ -20,6 +20,10 @@ errors of the user's ``sitecustomize`` surface exactly as they would have.
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -44,16 +48,20 @@ def _folders_after_this_one() -> list[str]:
 
 
 def _run_next_sitecustomize() -> None:
-    """Execute the next ``sitecustomize`` on ``sys.path``, as Python would have."""
-    import importlib.machinery
-    import importlib.util
+    """Execute the next ``sitecustomize`` on ``sys.path``, as Python would have.
 
-    spec = importlib.machinery.PathFinder.find_spec(
-        "sitecustomize", _folders_after_this_one()
-    )
+    With the import system's own parts, which every interpreter has loaded
+    (``importlib.util`` would import twenty modules into every process).
+    """
+    bootstrap: Any = sys.modules.get("_frozen_importlib")
+    external: Any = sys.modules.get("_frozen_importlib_external")
+    if bootstrap is None or external is None:  # not CPython: the public names
+        import importlib.machinery as external
+        import importlib.util as bootstrap
+    spec = external.PathFinder.find_spec("sitecustomize", _folders_after_this_one())
     if spec is None or spec.loader is None:
         return
-    module = importlib.util.module_from_spec(spec)
+    module = bootstrap.module_from_spec(spec)
     sys.modules["sitecustomize"] = module
     spec.loader.exec_module(module)
 

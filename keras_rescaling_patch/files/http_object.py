@@ -1,0 +1,157 @@
+"""Read parts of a file served over HTTP(S), with the standard library only.
+
+``scan https://host/model.keras`` needs three requests: one for the size
+(``HEAD``), then ranged ``GET`` requests for the end of the archive and for
+``config.json``. No third-party package is needed for it, and every bound
+is ours to set:
+
+- each request has a time limit, for connecting and for the whole body, so
+  a server that does not answer, or answers a byte a minute, is given up on;
+- a server that ignores ``Range`` and sends the whole file is read only as
+  far as the range needed, then the connection is closed: nothing is ever
+  downloaded whole by surprise;
+- redirects are followed (object stores and CDNs use them), at most five,
+  never from ``https`` to plain ``http``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+USER_AGENT = "keras-rescaling-patch"
+MAX_REDIRECTS = 5
+CHUNK = 64 * 1024
+# A server that ignores Range: its first bytes are read, up to this much.
+WITHOUT_RANGES_BYTES = 1024 * 1024
+CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class HttpError(OSError):
+    """A request failed; the message says why, in a few words."""
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = MAX_REDIRECTS
+
+    def redirect_request(
+        self, request: Any, fp: Any, code: int, message: str, headers: Any, new: str
+    ) -> Any:
+        if request.full_url.startswith("https:") and new.startswith("http:"):
+            raise HttpError(
+                f"redirected from https to plain http ({new}); not followed"
+            )
+        return super().redirect_request(request, fp, code, message, headers, new)
+
+
+_OPENER = urllib.request.build_opener(_Redirects)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        if 300 <= error.code < 400:
+            return f"redirected more than {MAX_REDIRECTS} times, or in a loop"
+        return f"the server answered {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        reason = error.reason
+        if isinstance(reason, OSError) and not isinstance(reason, HttpError):
+            return f"cannot reach the server ({reason.strerror or reason})"
+        return str(reason)
+    if isinstance(error, TimeoutError):
+        return "the server did not answer in time"
+    return str(error) or type(error).__name__
+
+
+class HttpObject:
+    """One URL: its size, and any range of its bytes.
+
+    ``timeout`` bounds each request as a whole, in seconds.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.requests = 0
+
+    def _open(self, method: str, headers: dict[str, str]) -> Any:
+        request = urllib.request.Request(
+            self.url, method=method, headers={"User-Agent": USER_AGENT, **headers}
+        )
+        self.requests += 1
+        try:
+            return _OPENER.open(request, timeout=self.timeout)
+        except HttpError:
+            raise
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise HttpError(_describe(error)) from None
+
+    def size(self) -> int:
+        """The object's size, from a ``HEAD`` request (or, where a server
+        refuses those, from a one-byte ranged ``GET``)."""
+        try:
+            with self._open("HEAD", {}) as response:
+                length = response.headers.get("Content-Length", "")
+                if length.isdigit():
+                    return int(length)
+        except HttpError:
+            pass
+        with self._open("GET", {"Range": "bytes=0-0"}) as response:
+            found = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if found is None or not found[3].isdigit():
+            raise HttpError(
+                "the server does not say how large the file is, nor serve ranges"
+            )
+        return int(found[3])
+
+    def fetch(self, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)``, read with a ranged ``GET``."""
+        deadline = time.monotonic() + self.timeout
+        with self._open("GET", {"Range": f"bytes={start}-{end - 1}"}) as response:
+            skip = 0
+            if response.status == 206:
+                found = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+                if found is None or int(found[1]) != start:
+                    raise HttpError("the server answered another range than asked")
+            elif end > WITHOUT_RANGES_BYTES:
+                raise HttpError(
+                    "the server ignores byte ranges, so reading this part would "
+                    "download the file from its start; not read"
+                )
+            else:  # the whole file is coming: read up to the range, no further
+                skip = start
+            return self._read(response, skip, end - start, deadline)
+
+    def _read(self, response: Any, skip: int, length: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        wanted = skip + length
+        received = 0
+        try:
+            while received < wanted:
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                # read1: whatever has arrived, so the deadline is checked
+                # between arrivals even when a server trickles bytes.
+                chunk = response.read1(min(CHUNK, wanted - received))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                received += len(chunk)
+        except (OSError, TimeoutError) as error:
+            raise HttpError(_describe(error)) from None
+        return b"".join(chunks)[skip:wanted]
+
+    def download(self, destination: Any) -> None:
+        """The whole file, into ``destination`` (a new local file); each read
+        is bounded by the time limit, not the whole transfer."""
+        with self._open("GET", {}) as response, open(destination, "xb") as out:
+            try:
+                while True:
+                    chunk = response.read1(CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+            except (OSError, TimeoutError) as error:
+                raise HttpError(_describe(error)) from None

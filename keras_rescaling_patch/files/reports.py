@@ -1,0 +1,103 @@
+"""What a scan says about one file, in the shape every output is made from.
+
+The command line's text, JSON, JSON Lines and SARIF, and the Python API,
+all render :class:`FileReport`; its exit code is the command's for that
+file (0 nothing affected, 1 affected or suspect, 2 not read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from keras_rescaling_patch.files.scan import Finding
+
+CLEAN, AFFECTED, SUSPECT, ERROR = "clean", "affected", "suspect", "error"
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """One file's scan.
+
+    ``format``: ``"keras"`` (an archive), ``"json"`` (a bare model config)
+    or ``"hdf5"`` (a legacy model); ``None`` when it could not be read, and
+    then ``error`` says why in one line. ``bytes_read``: bytes read from the
+    file (or the store); ``requests``: requests made, for a remote file;
+    ``size``: the file's size, where it was learnt.
+    """
+
+    file: str
+    format: str | None = None
+    affected: tuple[Finding, ...] = ()
+    suspect: tuple[Finding, ...] = ()
+    other: tuple[Finding, ...] = ()
+    error: str | None = None
+    bytes_read: int = 0
+    requests: int | None = None
+    remote: bool = field(default=False, compare=False)
+    size: int | None = field(default=None, compare=False)  # of the file, if known
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return ERROR
+        if self.affected:
+            return AFFECTED
+        return SUSPECT if self.suspect else CLEAN
+
+    @property
+    def exit_code(self) -> int:
+        return {ERROR: 2, AFFECTED: 1, SUSPECT: 1, CLEAN: 0}[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (``--format json``/``jsonl``)."""
+        report: dict[str, Any] = {"file": self.file, "status": self.status}
+        if self.error is not None:
+            report["error"] = self.error
+        else:
+            report["format"] = self.format
+            report["affected"] = [finding.as_dict() for finding in self.affected]
+            report["suspect"] = [finding.as_dict() for finding in self.suspect]
+            report["other"] = [finding.as_dict() for finding in self.other]
+        report["bytes_read"] = self.bytes_read
+        if self.requests is not None:
+            report["requests"] = self.requests
+        report["exit_code"] = self.exit_code
+        return report
+
+
+@dataclass
+class Summary:
+    """Counts over many reports, for the text output's last lines."""
+
+    files: int = 0
+    affected: int = 0
+    suspect: int = 0
+    clean: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    exit_code: int = 0
+
+    def add(self, report: FileReport) -> None:
+        self.files += 1
+        status = report.status
+        if status == AFFECTED:
+            self.affected += 1
+        elif status == SUSPECT:
+            self.suspect += 1
+        elif status == CLEAN:
+            self.clean += 1
+        else:
+            self.errors += 1
+        self.bytes_read += report.bytes_read
+        self.exit_code = max(self.exit_code, report.exit_code)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "affected": self.affected,
+            "suspect": self.suspect,
+            "clean": self.clean,
+            "errors": self.errors,
+            "bytes_read": self.bytes_read,
+        }

@@ -1,0 +1,197 @@
+"""Real servers on loopback for the remote-scan tests.
+
+- :class:`RangeServer`: an HTTP server in a thread that serves a folder
+  with ``Range`` support (``Accept-Ranges``, ``206``, ``Content-Range``)
+  and counts the requests and body bytes it sends, so a test can assert
+  what a scan really read; a few paths behave badly on purpose (slow,
+  endless, ignoring ranges, redirecting).
+- :func:`moto_server`: Amazon S3 as moto's standalone server
+  (``moto_server``) in a subprocess on 127.0.0.1 and a free port, which
+  s3fs reaches through ``AWS_ENDPOINT_URL``, as s3fs's own tests do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _count(self, sent: int) -> None:
+        with self.server.lock:
+            self.server.requests.append(
+                (self.command, self.path, self.headers.get("Range"))
+            )
+            self.server.bytes_sent += sent
+
+    def _serve(self, *, head: bool) -> None:
+        name = self.path.lstrip("/").split("?")[0]
+        behaviour = self.server.behaviours.get(name)
+        if behaviour == "redirect":
+            self._count(0)
+            self.send_response(302)
+            self.send_header("Location", self.server.redirects[name])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if behaviour == "forbidden":
+            self._count(0)
+            self.send_error(403)
+            return
+        if behaviour == "silent":
+            self._count(0)
+            time.sleep(self.server.stall_seconds)  # never answers in time
+            return
+        path = self.server.folder / name
+        if not path.is_file():
+            self._count(0)
+            self.send_error(404)
+            return
+        size = path.stat().st_size
+        start, end = 0, size
+        wanted = RANGE.match(self.headers.get("Range", ""))
+        ranged = wanted is not None and behaviour != "ignore-ranges"
+        if ranged:
+            assert wanted is not None
+            start = int(wanted[1])
+            end = min(size, int(wanted[2]) + 1) if wanted[2] else size
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        else:
+            self.send_response(200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start))
+        self.end_headers()
+        if head:
+            self._count(0)
+            return
+        sent = 0
+        try:
+            with path.open("rb") as stream:
+                stream.seek(start)
+                while sent < end - start:
+                    chunk = stream.read(min(64 * 1024, end - start - sent))
+                    if behaviour == "trickle":
+                        chunk = chunk[:1]
+                        time.sleep(self.server.stall_seconds / 10)
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client had read what it wanted
+        finally:
+            self._count(sent)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.folder = folder
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str, str | None]] = []
+        self.bytes_sent = 0
+        self.behaviours: dict[str, str] = {}
+        self.redirects: dict[str, str] = {}
+        self.stall_seconds = 30.0
+
+
+class RangeServer:
+    """Serves ``folder`` at :attr:`url` until :meth:`close`."""
+
+    def __init__(self, folder: Path) -> None:
+        self._server = _Server(folder)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+
+    def behave(self, name: str, behaviour: str, target: str | None = None) -> str:
+        """Make ``name`` misbehave: ``redirect`` (to ``target``), ``silent``,
+        ``trickle``, ``ignore-ranges`` or ``forbidden``. Returns its URL."""
+        self._server.behaviours[name] = behaviour
+        if target is not None:
+            self._server.redirects[name] = target
+        return f"{self.url}/{name}"
+
+    def reset_counts(self) -> None:
+        with self._server.lock:
+            self._server.requests.clear()
+            self._server.bytes_sent = 0
+
+    @property
+    def requests(self) -> list[tuple[str, str, str | None]]:
+        with self._server.lock:
+            return list(self._server.requests)
+
+    @property
+    def bytes_sent(self) -> int:
+        with self._server.lock:
+            return self._server.bytes_sent
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """Amazon S3 on 127.0.0.1 (moto's standalone server); yields its URL."""
+    command = shutil.which("moto_server", path=os.path.dirname(_python()))
+    assert command, "moto_server is part of the test requirements (moto[server])"
+    port = free_port()
+    process = subprocess.Popen(
+        [command, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable

@@ -1,0 +1,296 @@
+"""Remote stores for real, on loopback: HTTP with ranges, and S3 (moto).
+
+The HTTP server counts the requests and bytes it serves, so the bounded
+read of a remote model is asserted from what really crossed the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keras_rescaling_patch.cli.main import main
+from keras_rescaling_patch.files import api, fleet, ranged, remote
+from support.synthetic import synthetic_archive
+from tests.conftest import AffectedModel
+from tests.servers import RangeServer, moto_server
+from tests.subprocesses import Venv, cli_in_bare_interpreter
+
+pytestmark = pytest.mark.slow  # servers, and a 200 MiB model
+
+BIG = 200 << 20
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RangeServer]:
+    folder = tmp_path_factory.mktemp("served")
+    synthetic_archive(folder / "big.keras", BIG)
+    server = RangeServer(folder)
+    yield server
+    server.close()
+
+
+def scan(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["scan", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def config_size(served: RangeServer) -> int:
+    with zipfile.ZipFile(served._server.folder / "big.keras") as archive:
+        return archive.getinfo("config.json").file_size
+
+
+def test_a_200_mib_model_over_https_costs_three_requests_and_its_config(
+    served: RangeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served.reset_counts()
+    code, out, err = scan(capsys, f"{served.url}/big.keras", "--format", "json")
+    assert (code, err) == (1, "")
+    [report] = json.loads(out)["files"]
+    assert [f["key"] for f in report["affected"]] == ["config.scale"]
+    assert len(served.requests) <= 3, served.requests
+    assert served.bytes_sent <= 256 * 1024 + config_size(served)
+    assert report["bytes_read"] == served.bytes_sent
+    assert report["requests"] == len(served.requests)
+
+
+def test_a_server_that_does_not_answer_is_given_up_on(
+    served: RangeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    silent = served.behave("silent.keras", "silent")
+    trickle = served.behave("trickle.keras", "trickle")
+    (served._server.folder / "trickle.keras").write_bytes(b"x" * 300_000)
+    started = time.monotonic()
+    code, out, err = scan(capsys, silent, trickle, "--timeout", "1", "--jobs", "2")
+    assert time.monotonic() - started < 10
+    assert code == 2
+    lines = err.splitlines()
+    assert (
+        f"scan: {silent}: cannot read it (the server did not answer in time)" in lines
+    )
+    assert any(line.startswith(f"scan: {trickle}: ") for line in lines)
+    assert "2 error(s)" in out
+
+
+def test_a_server_that_ignores_ranges_is_not_downloaded(
+    served: RangeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (served._server.folder / "no-ranges.keras").symlink_to("big.keras")
+    url = served.behave("no-ranges.keras", "ignore-ranges")
+    served.reset_counts()
+    code, _, err = scan(capsys, url)
+    assert code == 2
+    assert "the server ignores byte ranges" in err and len(err.splitlines()) == 1
+    assert served.bytes_sent < 16 << 20  # what the socket buffers took, at most
+
+
+def test_denied_missing_and_redirected_files(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = RangeServer(tmp_path)  # another host:port
+    try:
+        synthetic_archive(tmp_path / "moved.keras", 1 << 20)
+        moved = served.behave("moved.keras", "redirect", f"{other.url}/moved.keras")
+        loop = served.behave("loop.keras", "redirect", f"{served.url}/loop.keras")
+        denied = served.behave("denied.keras", "forbidden")
+        missing = f"{served.url}/missing.keras"
+        code, out, err = scan(capsys, moved, loop, denied, missing)
+    finally:
+        other.close()
+    assert code == 2
+    assert f"{moved}: 1 array-valued Rescaling argument(s)" in out
+    lines = err.splitlines()
+    assert (
+        f"scan: {denied}: cannot read it (the server answered 403 Forbidden)" in lines
+    )
+    assert (
+        f"scan: {missing}: cannot read it (the server answered 404 Not Found)" in lines
+    )
+    assert any(line.startswith(f"scan: {loop}: ") for line in lines)
+    assert len(lines) == 3
+
+
+def test_a_directory_that_lies_is_refused_without_reading_what_it_claims(
+    served: RangeServer,
+    affected_model: AffectedModel,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = bytearray(affected_model.path.read_bytes())
+    directory = data.rfind(b"PK\x01\x02")
+    while data[directory + 46 : directory + 46 + 11] != b"config.json":
+        directory = data.rfind(b"PK\x01\x02", 0, directory)
+    data[directory + 20 : directory + 24] = (150 << 20).to_bytes(4, "little")
+    (served._server.folder / "lying.keras").write_bytes(bytes(data))
+    served.reset_counts()
+    code, _, err = scan(capsys, f"{served.url}/lying.keras")
+    assert code == 2 and "claims 157286400 compressed bytes" in err
+    assert served.bytes_sent <= ranged.TAIL_BYTES
+
+
+@pytest.fixture(scope="module")
+def s3(served: RangeServer, affected_model: AffectedModel) -> Iterator[str]:
+    """A bucket "models" on moto's S3 server; yields its URL."""
+    with moto_server() as url:
+        saved = {key: os.environ.get(key) for key in ENVIRONMENT}
+        os.environ.update(ENVIRONMENT, AWS_ENDPOINT_URL=url)
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+        fs = s3fs.S3FileSystem()
+        fs.mkdir("models")
+        fs.put_file(str(served._server.folder / "big.keras"), "models/prod/big.keras")
+        fs.put_file(str(affected_model.path), "models/prod/team/a.keras")
+        fs.pipe_file("models/prod/README.md", b"# models")
+        fs.pipe_file(
+            "models/dev/clean.json", b'{"class_name": "Functional", "config": {}}'
+        )
+        try:
+            yield "s3://models"
+        finally:
+            s3fs.S3FileSystem.clear_instance_cache()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def test_a_bucket_prefix_and_a_pattern(
+    s3: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = scan(capsys, f"{s3}/prod/", f"{s3}/**/*.json", "--format", "jsonl")
+    assert code == 1
+    reports = [json.loads(line) for line in out.splitlines()]
+    assert sorted((r["file"], r["status"]) for r in reports) == [
+        (f"{s3}/dev/clean.json", "clean"),
+        (f"{s3}/prod/big.keras", "affected"),
+        (f"{s3}/prod/team/a.keras", "affected"),
+    ]
+    big = next(r for r in reports if r["file"].endswith("big.keras"))
+    assert big["requests"] <= 3 and big["bytes_read"] <= 256 * 1024 + 1024
+
+
+def test_missing_objects_and_buckets_are_reported(s3: str) -> None:
+    reports = list(api.scan_many([f"{s3}/nothing/", "s3://no-such-bucket/a.keras"]))
+    assert [(r.file, r.error) for r in reports] == [
+        (f"{s3}/nothing/", "no such file or prefix"),
+        ("s3://no-such-bucket/a.keras", "no such file or prefix"),
+    ]
+    import s3fs
+
+    s3fs.S3FileSystem().pipe_file("models/tmp/gone.keras", b"soon gone")
+    s3fs.S3FileSystem().rm("models/tmp/gone.keras")
+    # Deleted between the listing (which gave its size) and the read:
+    gone = fleet.scan_remote(f"{s3}/tmp/gone.keras", fleet.Limits(), size=9)
+    assert gone.error == "no longer exists (deleted while it was read)"
+
+
+def test_repair_from_and_to_a_bucket_never_clobbers(
+    s3: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, target = f"{s3}/prod/team/a.keras", f"{s3}/fixed/a.keras"
+    assert main(["repair", source, "-o", target]) == 0
+    assert capsys.readouterr().out.startswith(f"repaired {source} -> {target}: 2 ")
+    assert api.scan(target).status == "clean"
+    assert main(["repair", source, "-o", target]) == 2
+    assert capsys.readouterr().err == (
+        f"repair: {target} exists; pass --force to overwrite it; nothing written\n"
+    )
+    # Created by someone else after the check: S3's If-None-Match refuses.
+    monkeypatch.setattr(remote, "exists", lambda url, timeout: False)
+    assert main(["repair", source, "-o", target]) == 2
+    assert "appeared while repairing" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main(["repair", source, "-o", target, "--force"]) == 0
+    capsys.readouterr()
+    assert main(["repair", source, "--in-place"]) == 2
+    assert "--in-place works on local files only" in capsys.readouterr().err
+    assert api.scan(source).status == "affected"  # never touched
+
+
+def test_repair_from_https_to_a_local_file(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (served._server.folder / "small.keras").write_bytes(
+        synthetic_archive(tmp_path / "small.keras", 4096).read_bytes()
+    )
+    out = tmp_path / "fixed.keras"
+    assert main(["repair", f"{served.url}/small.keras", "-o", str(out)]) == 0
+    assert api.scan(out).status == "clean"
+    assert main(["repair", str(out), "-o", f"{served.url}/up.keras"]) == 2
+    assert "cannot write to http:// URLs" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def with_fsspec() -> Venv:
+    """The wheel with the remote stack (fsspec, s3fs), in its own venv."""
+    from support.processes import shared_venv
+
+    return Venv(
+        shared_venv("remote", "fsspec==2026.9.0", "s3fs==2026.9.0", runtime=False,
+                    with_deps=True)
+    )  # fmt: skip
+
+
+def test_a_local_scan_never_imports_fsspec(
+    with_fsspec: Venv, affected_model: AffectedModel
+) -> None:
+    arguments = ["scan", str(affected_model.path)]
+    assert cli_in_bare_interpreter(with_fsspec.python, arguments) == (1, [])
+
+
+def test_without_fsspec_a_bucket_url_says_what_to_install(installed: Venv) -> None:
+    completed = installed.run("keras-rescaling-patch", "scan", "s3://models/a.keras")
+    assert (completed.returncode, completed.stdout) == (2, "")
+    assert completed.stderr == (
+        "scan: s3://models/a.keras: reading s3:// URLs needs fsspec: pip install "
+        "'keras-rescaling-patch[remote]'\n"
+    )
+
+
+HUGE_LISTING = """
+import json, resource, sys, time
+import fsspec
+from keras_rescaling_patch.files import api
+memory = fsspec.filesystem("memory")
+for number in range(100_000):
+    memory.pipe_file(f"/huge/logs/{number:06d}.txt", b"x")
+model = open(sys.argv[1], "rb").read()
+for number in range(3):
+    memory.pipe_file(f"/huge/models/m{number}.keras", model)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.monotonic()
+reports = [(r.file, r.status) for r in api.scan_many(["memory://huge/"], jobs=4)]
+seconds = time.monotonic() - started
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"reports": reports, "seconds": seconds, "grown_kib": grown}))
+"""
+
+
+def test_a_listing_of_100000_keys_is_scanned_in_bounded_time_and_memory(
+    with_fsspec: Venv, affected_model: AffectedModel
+) -> None:
+    """Only the model files of a huge prefix are read; the listing itself is
+    the only thing that grows with it, by a few hundred bytes a key."""
+    completed = with_fsspec.run("python", "-c", HUGE_LISTING, str(affected_model.path))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout.splitlines()[-1])
+    assert result["reports"] == [
+        [f"memory://huge/models/m{number}.keras", "affected"] for number in range(3)
+    ]
+    assert result["seconds"] < 60, result
+    assert result["grown_kib"] < 256 * 1024, result
