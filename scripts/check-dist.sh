@@ -2,7 +2,7 @@
 # Install the sdist and the wheel in DIST (made by `make dist`), each not
 # editable, into a fresh venv with the pinned runtime stack; check that the
 # shipped diffs are byte-identical to patches/ and the launcher is there,
-# and run the installed command.
+# run the installed command, and install the [remote] extra.
 # Usage: check-dist.sh DIST. Needs $PYTHON (a venv python) and $UV.
 set -eu
 dist=$(cd "$1" && pwd)
@@ -32,5 +32,10 @@ print(v.patch_directory())')
     (cd "$work" && "$venv/bin/keras-rescaling-patch" run -- "$venv/bin/python" -c \
         'import sys; assert [getattr(f, "keras_rescaling_patch_role", 0) for f in sys.meta_path].count("startup") == 1') || {
         echo "dist-check: run did not bring the shim into its command"; exit 1; }
+    # The [remote] extra brings fsspec.
+    "$UV" pip install --quiet --python "$venv/bin/python" \
+        "keras-rescaling-patch[remote] @ file://$artifact"
+    "$venv/bin/python" -c 'import fsspec' || {
+        echo "dist-check: the [remote] extra did not install fsspec"; exit 1; }
     echo "dist-check: $(basename "$artifact") installs and passes check"
 done

@@ -197,3 +197,11 @@ EXTRAS = ("jax[cpu]==0.4.30", "typeguard==4.6.1")
 def installed_extras() -> Venv:
     """The affected stack plus :data:`EXTRAS`."""
     return Venv(shared_venv("extras", *EXTRAS))
+
+
+def heavy_h5(path: Path) -> Path:
+    """A legacy .h5 model with 9 MiB of weights after its config."""
+    inputs = keras.Input(shape=(3,))
+    scaled = keras.layers.Rescaling(np.array([1.0, 2.0, 3.0]))(inputs)
+    keras.Model(inputs, keras.layers.Dense(600_000)(scaled)).save(path)
+    return path

@@ -8,6 +8,9 @@
 - :func:`moto_server`: Amazon S3 as moto's standalone server
   (``moto_server``) in a subprocess on 127.0.0.1 and a free port, which
   s3fs reaches through ``AWS_ENDPOINT_URL``, as s3fs's own tests do.
+- :func:`azurite`: Azure Blob Storage as Microsoft's emulator, Azurite,
+  installed by ``npm ci`` from ``requirements/npm`` (:func:`npm_tools`),
+  which adlfs reaches through ``AZURE_STORAGE_CONNECTION_STRING``.
 """
 
 from __future__ import annotations
@@ -176,22 +179,83 @@ def moto_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
+        _wait_for(port, process)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
 
 
 def _python() -> str:
     import sys
 
     return sys.executable
+
+
+NPM_FOLDER = Path(__file__).resolve().parent.parent / "requirements" / "npm"
+
+
+def npm_tools() -> Path:
+    """``requirements/npm/node_modules``, installed by ``npm ci`` from the
+    lock file if it is not there yet."""
+    modules = NPM_FOLDER / "node_modules"
+    if not (modules / ".package-lock.json").exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to install the test tools of requirements/npm"
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=NPM_FOLDER,
+            check=True,
+            capture_output=True,
+        )
+    return modules
+
+
+# Azurite's documented development account (public, for the emulator only).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+    "K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+@contextlib.contextmanager
+def azurite(folder: Path) -> Iterator[str]:
+    """Azure Blob Storage on 127.0.0.1; yields its connection string."""
+    blob = npm_tools() / ".bin" / "azurite-blob"
+    port = free_port()
+    process = subprocess.Popen(
+        [str(blob), "--blobHost", "127.0.0.1", "--blobPort", str(port),
+         "--location", str(folder), "--silent", "--skipApiVersionCheck"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(port, process)
+        yield (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+            f"AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+        )
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server; kill it if it waits on its clients' connections."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.1)

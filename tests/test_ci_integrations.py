@@ -14,12 +14,11 @@ import pytest
 
 from keras_rescaling_patch.cli.main import main
 from tests.conftest import AffectedModel
+from tests.servers import npm_tools
 from tests.subprocesses import ROOT, environment
 
 pytestmark = pytest.mark.slow  # npm, pre-commit's own environment
 
-NPM_FOLDER = ROOT / "requirements" / "npm"
-MULTITOOL = NPM_FOLDER / "node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 SUSPECT_JSON = {
     "class_name": "Functional",
     "config": {
@@ -47,17 +46,9 @@ SUSPECT_JSON = {
 @pytest.fixture(scope="module")
 def multitool() -> Path:
     """The Multitool, installed by npm from requirements/npm's lock file."""
-    if not MULTITOOL.exists():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the SARIF Multitool"
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=NPM_FOLDER,
-            check=True,
-            capture_output=True,
-        )
-    MULTITOOL.chmod(0o755)  # what its install script would do
-    return MULTITOOL
+    tool = npm_tools() / "@microsoft/sarif-multitool-linux/Sarif.Multitool"
+    tool.chmod(0o755)  # what its install script would do
+    return tool
 
 
 @pytest.fixture

@@ -73,7 +73,34 @@ def test_a_pattern_and_an_empty_match(tree: Path) -> None:
     found = list(api.scan_many([f"{tree}/**/*.keras"]))
     assert sorted(names(found, tree)) == ["a.keras", "team/c.hdf5.keras"]
     [none] = api.scan_many([f"{tree}/*.nothing"])
-    assert none.error == "matches no file"
+    assert none.error == "matches no model file (.keras, .h5, .hdf5)"
+    (tree / "docs").mkdir()
+    (tree / "docs" / "readme.md").write_text("# models")
+    [only_notes] = api.scan_many([f"{tree}/docs/*"])  # matches, but no model
+    assert only_notes.error == "matches no model file (.keras, .h5, .hdf5)"
+    [empty] = api.scan_many([f"{tree}/docs"])
+    assert empty.error == "is a folder that holds no model file (.keras, .h5, .hdf5)"
+
+
+def test_a_pattern_never_follows_a_link_loop(tree: Path) -> None:
+    (tree / "team" / "deep" / "loop").symlink_to("..", target_is_directory=True)
+    reports = list(api.scan_many([f"{tree}/**/*.keras"]))
+    assert sorted(names(reports, tree)) == [
+        "a.keras",
+        "team/c.hdf5.keras",
+        "team/deep/loop",
+    ]
+    [loop] = [r for r in reports if r.file.endswith("loop")]
+    assert loop.error == "is a symbolic link loop; not followed"
+
+
+def test_what_a_scan_would_not_take_is_never_a_problem(tree: Path) -> None:
+    """A broken link that is not a model file, a loop in an excluded folder."""
+    (tree / "NOTES.txt").symlink_to(tree / "nowhere")
+    (tree / "archive").mkdir()
+    (tree / "archive" / "loop").symlink_to(tree, target_is_directory=True)
+    reports = list(api.scan_many([tree], exclude=["archive/*", "team/*"]))
+    assert [(r.file, r.status) for r in reports] == [(f"{tree}/a.keras", "affected")]
 
 
 def test_link_loops_and_links_to_walked_folders(tree: Path) -> None:
@@ -152,12 +179,43 @@ def test_a_resumed_scan_skips_what_was_read(
     assert "1 skipped: already scanned" in text
 
 
-def test_a_resume_file_that_cannot_be_read_is_one_line(
+def test_a_resume_file_that_cannot_be_used_is_one_line(
     tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = scan(capsys, tree, "--resume", tmp_path)
     assert (code, out) == (2, "")
     assert err.startswith("scan: --resume: cannot read ") and len(err.splitlines()) == 1
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(
+        '{"file": "a.keras", "status": "clean", "exit_code": 0}\n{"file": "b.k'
+    )
+    code, out, err = scan(capsys, tree, "--resume", cut, "--format", "jsonl")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"scan: --resume: the last line of {cut} is cut short (a scan stopped "
+        "while writing it?); end or remove that line, then resume\n"
+    )
+    garbage = tmp_path / "report.json"
+    garbage.write_text('{"files": [],\n "exit_code": 0}\n')
+    code, _, err = scan(capsys, tree, "--resume", garbage)
+    assert code == 2
+    assert err == (
+        f"scan: --resume: line 1 of {garbage} is not a line of scan's --format "
+        "jsonl output\n"
+    )
+
+
+def test_resumed_results_count_only_for_the_files_of_this_scan(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = tmp_path / "done.jsonl"
+    code, out, _ = scan(capsys, tree / "a.keras", "--format", "jsonl")
+    done.write_text(out)
+    assert scan(capsys, tree / "team" / "c.hdf5.keras", "--resume", done)[0] == 1
+    clean = tmp_path / "clean.json"
+    clean.write_text('{"class_name": "Functional", "config": {"layers": []}}')
+    code, out, _ = scan(capsys, clean, "--resume", done)
+    assert (code, "skipped" in out) == (0, False)
 
 
 def test_memory_urls_are_read_by_their_end_and_their_config(
@@ -202,6 +260,10 @@ def test_a_store_whose_package_is_missing_is_named(
 
 
 def test_the_api_refuses_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="a list of paths or URLs, not one"):
+        api.scan_many("models/")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timeout must be at most 86400 seconds"):
+        api.scan("x.keras", timeout=1e12)
     with pytest.raises(ValueError, match="max_config_mib must be a positive number"):
         api.scan("x.keras", max_config_mib=0)
     with pytest.raises(ValueError, match="jobs must be 1 or more"):

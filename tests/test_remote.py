@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import api, fleet, ranged, remote
 from support.synthetic import synthetic_archive
-from tests.conftest import AffectedModel
-from tests.servers import RangeServer, moto_server
+from tests.conftest import AffectedModel, heavy_h5
+from tests.servers import RangeServer, azurite, moto_server
 from tests.subprocesses import Venv, cli_in_bare_interpreter
 
 pytestmark = pytest.mark.slow  # servers, and a 200 MiB model
@@ -101,11 +102,17 @@ def test_denied_missing_and_redirected_files(
         loop = served.behave("loop.keras", "redirect", f"{served.url}/loop.keras")
         denied = served.behave("denied.keras", "forbidden")
         missing = f"{served.url}/missing.keras"
+        served.reset_counts()
         code, out, err = scan(capsys, moved, loop, denied, missing)
     finally:
         other.close()
     assert code == 2
     assert f"{moved}: 1 array-valued Rescaling argument(s)" in out
+    # Redirected once: the HEAD stays a HEAD, later reads go straight there.
+    asked_first = [r for r in served._server.requests if r[1] == "/moved.keras"]
+    assert [method for method, _, _ in asked_first] == ["HEAD"]
+    methods = [method for method, _, _ in other._server.requests]
+    assert methods[0] == "HEAD" and methods.count("HEAD") == 1, methods
     lines = err.splitlines()
     assert (
         f"scan: {denied}: cannot read it (the server answered 403 Forbidden)" in lines
@@ -115,6 +122,19 @@ def test_denied_missing_and_redirected_files(
     )
     assert any(line.startswith(f"scan: {loop}: ") for line in lines)
     assert len(lines) == 3
+
+
+def test_a_legacy_h5_model_is_read_from_its_start_not_downloaded(
+    served: RangeServer, capsys: pytest.CaptureFixture[str], shim_restored: None
+) -> None:
+    keras_rescaling_patch.apply()
+    path = heavy_h5(served._server.folder / "heavy.h5")
+    served.reset_counts()
+    code, out, _ = scan(capsys, f"{served.url}/heavy.h5", "--format", "json")
+    [report] = json.loads(out)["files"]
+    assert (code, report["format"], len(report["affected"])) == (1, "hdf5", 1)
+    assert served.bytes_sent < 512 << 10 < path.stat().st_size
+    assert report["bytes_read"] == served.bytes_sent
 
 
 def test_a_directory_that_lies_is_refused_without_reading_what_it_claims(
@@ -257,8 +277,8 @@ def test_without_fsspec_a_bucket_url_says_what_to_install(installed: Venv) -> No
     completed = installed.run("keras-rescaling-patch", "scan", "s3://models/a.keras")
     assert (completed.returncode, completed.stdout) == (2, "")
     assert completed.stderr == (
-        "scan: s3://models/a.keras: reading s3:// URLs needs fsspec: pip install "
-        "'keras-rescaling-patch[remote]'\n"
+        "scan: s3://models/a.keras: reading s3:// URLs needs fsspec and s3fs: "
+        "pip install fsspec s3fs\n"
     )
 
 
@@ -294,3 +314,115 @@ def test_a_listing_of_100000_keys_is_scanned_in_bounded_time_and_memory(
     ]
     assert result["seconds"] < 60, result
     assert result["grown_kib"] < 256 * 1024, result
+
+
+def test_an_azure_container_through_azurite(
+    affected_model: AffectedModel,
+    served: RangeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import adlfs
+
+    with azurite(tmp_path / "azurite") as connection:
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", connection)
+        adlfs.AzureBlobFileSystem.clear_instance_cache()
+        fs = adlfs.AzureBlobFileSystem()
+        fs.mkdir("models")
+        fs.put_file(str(affected_model.path), "models/prod/a.keras")
+        fs.put_file(str(served._server.folder / "big.keras"), "models/prod/big.keras")
+        try:
+            code, out, _ = scan(capsys, "az://models/prod/", "--format", "jsonl")
+            assert code == 1
+            reports = [json.loads(line) for line in out.splitlines()]
+            assert [(r["file"], r["status"]) for r in reports] == [
+                ("az://models/prod/a.keras", "affected"),
+                ("az://models/prod/big.keras", "affected"),
+            ]
+            assert reports[1]["bytes_read"] <= 256 * 1024 + config_size(served)
+            target = "az://models/fixed/a.keras"
+            assert main(["repair", "az://models/prod/a.keras", "-o", target]) == 0
+            assert main(["repair", "az://models/prod/a.keras", "-o", target]) == 2
+            assert "exists; pass --force" in capsys.readouterr().err
+            assert api.scan(target).status == "clean"
+        finally:
+            adlfs.AzureBlobFileSystem.clear_instance_cache()
+
+
+def test_an_output_that_names_a_prefix_or_a_bucket_is_refused(
+    s3: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = f"{s3}/prod/team/a.keras"
+    assert main(["repair", source, "-o", f"{s3}/newprefix/"]) == 2
+    assert capsys.readouterr().err == (
+        f"repair: {s3}/newprefix/ names a folder; give the output file's own "
+        "name; nothing written\n"
+    )
+    assert main(["repair", source, "-o", s3, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"repair: cannot write {s3}: {s3} names a bucket or a prefix, not an "
+        "object; nothing written\n"
+    )
+
+
+INTERRUPTED_UPLOAD = """
+import json, os, signal, subprocess, sys, time
+import s3fs
+command = [sys.argv[1], "repair", sys.argv[2], "-o", sys.argv[3]]
+process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+fs = s3fs.S3FileSystem()
+deadline = time.monotonic() + 60
+while not fs.call_s3("list_multipart_uploads", Bucket="models").get("Uploads"):
+    assert process.poll() is None and time.monotonic() < deadline, "no upload seen"
+    time.sleep(0.01)
+process.send_signal(signal.SIGINT)
+_, err = process.communicate(timeout=120)
+left = fs.call_s3("list_multipart_uploads", Bucket="models").get("Uploads", [])
+print(json.dumps([process.returncode, err, len(left), fs.exists(sys.argv[3].split("://")[1])]))
+"""
+
+
+def test_an_interrupted_upload_leaves_no_parts_and_no_object(
+    s3: str, with_fsspec: Venv, tmp_path: Path
+) -> None:
+    """Ctrl-C during a multipart upload: the unfinished upload is aborted, so
+    its parts are not left to cost storage, and nothing is published."""
+    big = synthetic_archive(tmp_path / "big.keras", 96 << 20)
+    target = f"{s3}/interrupted/big.keras"
+    completed = with_fsspec.run(
+        "python", "-c", INTERRUPTED_UPLOAD, with_fsspec.cli, str(big), target,
+        **{k: v for k, v in os.environ.items() if k.startswith("AWS_")},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    code, err, left, exists = json.loads(completed.stdout)
+    assert (code, left, exists) == (130, 0, False), completed.stdout
+    assert "interrupted; nothing written" in err
+
+
+PEAK_MEMORY = """
+import json, resource, subprocess, sys
+def peak(*arguments):
+    subprocess.run([sys.argv[1], *arguments], check=False, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+scanned = peak("scan", sys.argv[2])
+repaired = peak("repair", sys.argv[2], "-o", sys.argv[3])
+print(json.dumps([scanned, repaired]))
+"""
+
+
+def test_a_remote_repair_holds_no_whole_file_in_memory(
+    s3: str, with_fsspec: Venv
+) -> None:
+    """200 MiB from S3 to S3: downloaded to disk and uploaded in parts, so
+    the repair's peak memory is that of a scan plus a part or two."""
+    target = f"{s3}/fixed/big.keras"
+    completed = with_fsspec.run(
+        "python", "-c", PEAK_MEMORY, with_fsspec.cli, f"{s3}/prod/big.keras", target,
+        **{k: v for k, v in os.environ.items() if k.startswith("AWS_")},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    scanned, repaired = json.loads(completed.stdout)
+    assert api.scan(target).status == "clean"
+    assert repaired - scanned < 48 << 20, (scanned >> 20, repaired >> 20)

@@ -11,7 +11,7 @@ import pytest
 
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
-from tests.conftest import AffectedModel
+from tests.conftest import AffectedModel, heavy_h5
 from tests.subprocesses import Venv, cli_in_bare_interpreter
 
 
@@ -223,6 +223,17 @@ def test_a_symlink_is_followed_for_reading(
     assert (code, err) == (1, "") and "2 array-valued Rescaling argument" in out
 
 
+def test_a_legacy_h5_file_is_searched_up_to_its_config_not_its_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shim_restored: None
+) -> None:
+    keras_rescaling_patch.apply()
+    path = heavy_h5(tmp_path / "heavy.h5")
+    code, out, _ = scan(capsys, "--format", "json", path)
+    [report] = json.loads(out)["files"]
+    assert (code, report["format"], len(report["affected"])) == (1, "hdf5", 1)
+    assert path.stat().st_size > 9 << 20 and report["bytes_read"] < 256 << 10, report
+
+
 def test_a_legacy_h5_file_is_read_and_judged_by_its_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], shim_restored: None
 ) -> None:
@@ -238,7 +249,7 @@ def test_a_legacy_h5_file_is_read_and_judged_by_its_config(
     code, out, err = scan(capsys, stock)
     assert (code, err) == (0, "")
     assert out == f"{stock}: legacy HDF5 model, not affected: its Rescaling " + (
-        "arguments are plain lists, which Keras 3.0-3.4 load\n"
+        "arguments, if any, are plain numbers or lists, which Keras 3.0-3.4 load\n"
     )
     code, out, _ = scan(capsys, marked)
     assert code == 1 and "(legacy HDF5 model): 1 array-valued Rescaling" in out

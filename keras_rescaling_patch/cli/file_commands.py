@@ -55,11 +55,18 @@ def _add_config_limit(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def seconds(text: str) -> float:
+    value = positive_number(text)
+    if value > 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than a day")
+    return value
+
+
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=positive_number,
+        type=seconds,
         default=30,
         help="give up on a request to a remote store after this long (default 30)",
     )
@@ -150,27 +157,39 @@ def add_scan(commands: Any) -> None:
 
 
 def _previous(path: str | None) -> dict[str, int]:
-    """File -> exit code, from a previous JSON Lines output."""
+    """File -> exit code, from a previous JSON Lines output (none yet: the
+    first run of a resumable scan)."""
     if path is None:
         return {}
-    done: dict[str, int] = {}
     try:
-        with open(path, encoding="utf-8") as stream:
-            for line in stream:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short when the last run stopped
-                if isinstance(entry, dict) and entry.get("status") not in (
-                    None,
-                    "error",
-                ):
-                    done[str(entry.get("file"))] = int(entry.get("exit_code", 0))
+        with open(path, "rb") as stream:
+            data = stream.read()
     except FileNotFoundError:
-        return {}  # the first run of a resumable scan
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise _CannotResume(f"--resume: cannot read {path} ({reason})") from None
+        return {}
+    except OSError as error:
+        raise _CannotResume(
+            f"--resume: cannot read {path} ({error.strerror})"
+        ) from None
+    if data and not data.endswith(b"\n"):
+        raise _CannotResume(
+            f"--resume: the last line of {path} is cut short (a scan stopped while "
+            "writing it?); end or remove that line, then resume"
+        )
+    done: dict[str, int] = {}
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            file, status = entry["file"], entry["status"]
+            code = int(entry.get("exit_code", 0))
+        except (ValueError, TypeError, KeyError):
+            raise _CannotResume(
+                f"--resume: line {number} of {path} is not a line of scan's "
+                "--format jsonl output"
+            ) from None
+        if status != "error":
+            done[str(file)] = code
     return done
 
 
@@ -197,11 +216,13 @@ def command_scan(arguments: argparse.Namespace) -> int:
         max_config_mib=arguments.max_config_mib,
         max_read_mib=arguments.max_read_mib,
         timeout=arguments.timeout,
-        skip=set(previous),
+        skip=previous,
+        on_skip=lambda name: skipped.__setitem__(name, previous[name]),
         ordered=arguments.format != "jsonl",
     )
     summary = Summary()
     kept: list[FileReport] = []
+    skipped: dict[str, int] = {}
     with _Progress(arguments.format) as progress:
         for report in reports:
             summary.add(report)
@@ -212,7 +233,7 @@ def command_scan(arguments: argparse.Namespace) -> int:
                 _print_report(report)
             else:
                 kept.append(report)
-    exit_code = max([summary.exit_code, *previous.values()])
+    exit_code = max([summary.exit_code, *skipped.values()])
     if arguments.format == "json":
         document = {
             "files": [report.as_dict() for report in kept],
@@ -225,9 +246,9 @@ def command_scan(arguments: argparse.Namespace) -> int:
 
         version = keras_rescaling_patch.__version__
         say(json.dumps(sarif.document(kept, version), indent=2))
-    elif arguments.format == "text" and (summary.files > 1 or previous):
+    elif arguments.format == "text" and (summary.files > 1 or skipped):
         # One file named on its own gets its answer without a summary.
-        _print_summary(summary, time.monotonic() - started, len(previous))
+        _print_summary(summary, time.monotonic() - started, len(skipped))
     return exit_code
 
 
@@ -299,8 +320,8 @@ def _print_report(report: Any) -> None:
         )
     elif report.format == "hdf5":
         say(
-            f"{shown}: legacy HDF5 model, not affected: its Rescaling arguments "
-            "are plain lists, which Keras 3.0-3.4 load"
+            f"{shown}: legacy HDF5 model, not affected: its Rescaling arguments, "
+            "if any, are plain numbers or lists, which Keras 3.0-3.4 load"
         )
     else:
         say(f"{shown}: no array-valued Rescaling arguments")

@@ -37,6 +37,9 @@ MIB = 1024 * 1024
 __all__ = ["FileReport", "RepairReport", "repair", "scan", "scan_many"]
 
 
+MAX_TIMEOUT = 24 * 3600.0  # a day: beyond that, a clock cannot hold it
+
+
 def _limits(max_config_mib: float, max_read_mib: float, timeout: float) -> fleet.Limits:
     for name, value in (
         ("max_config_mib", max_config_mib),
@@ -45,6 +48,10 @@ def _limits(max_config_mib: float, max_read_mib: float, timeout: float) -> fleet
     ):
         if not value > 0:
             raise ValueError(f"{name} must be a positive number, not {value!r}")
+    if timeout > MAX_TIMEOUT:
+        raise ValueError(
+            f"timeout must be at most {MAX_TIMEOUT:g} seconds, not {timeout!r}"
+        )
     return fleet.Limits(int(max_config_mib * MIB), int(max_read_mib * MIB), timeout)
 
 
@@ -78,6 +85,7 @@ def scan_many(
     max_read_mib: float = DEFAULT_MAX_READ_BYTES / MIB,
     timeout: float = fleet.DEFAULT_TIMEOUT,
     skip: Collection[str] = (),
+    on_skip: Callable[[str], object] | None = None,
     ordered: bool = True,
 ) -> Iterator[FileReport]:
     """Scan files, folders, glob patterns and URL prefixes; yield each report.
@@ -87,15 +95,23 @@ def scan_many(
     (``fnmatch`` patterns on the path below the folder, or the URL).
     ``jobs``: files scanned at once (default: 16 with a URL among the
     inputs, else 1). ``skip``: files not to scan (by the name a report
-    would give them). ``ordered=False`` yields each report as its scan
-    ends, rather than in the order the files were found.
+    would give them); ``on_skip`` is called with each one met.
+    ``ordered=False`` yields each report as its scan ends, rather than in
+    the order the files were found.
     """
+    if isinstance(inputs, (str, bytes, os.PathLike)):
+        raise ValueError(
+            "inputs is a list of paths or URLs, not one: "
+            "scan_many([path]), or scan(path)"
+        )
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs!r}")
     limits = _limits(max_config_mib, max_read_mib, timeout)
     selection = locations.Selection(tuple(include), tuple(exclude))
     names = [os.fspath(item) for item in inputs]
-    return fleet.scan_many(names, selection, limits, jobs, skip=skip, ordered=ordered)
+    return fleet.scan_many(
+        names, selection, limits, jobs, skip=skip, on_skip=on_skip, ordered=ordered
+    )
 
 
 def repair(

@@ -20,7 +20,7 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -53,12 +53,13 @@ class Limits:
 
 
 class _Counted(io.RawIOBase):
-    """A local file's stream that counts the bytes read through it."""
+    """A local file's stream that notes which bytes are read through it
+    (zipfile reads some twice: they count once)."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         super().__init__()
         self._stream = stream
-        self.count = 0
+        self.spans: list[tuple[int, int]] = []
 
     def readable(self) -> bool:
         return True
@@ -73,9 +74,21 @@ class _Counted(io.RawIOBase):
         return self._stream.tell()
 
     def readinto(self, buffer: Any) -> int:
-        count = self._stream.readinto(buffer)  # type: ignore[attr-defined]
-        self.count += count or 0
-        return int(count or 0)
+        start = self._stream.tell()
+        count = int(self._stream.readinto(buffer) or 0)  # type: ignore[attr-defined]
+        if count:
+            self.spans.append((start, start + count))
+        return count
+
+
+def _covered(spans: list[tuple[int, int]]) -> int:
+    """How many bytes the spans cover together."""
+    total, reached = 0, 0
+    for start, end in sorted(spans):
+        if end > reached:
+            total += end - max(start, reached)
+            reached = end
+    return total
 
 
 class _LocalSource:
@@ -87,9 +100,10 @@ class _LocalSource:
         self.size = source.size
         self.mappable = source.mappable
 
-    @property
-    def counted(self) -> int:
-        return self._counter.count
+    def bytes_read(self, mapped: int = 0) -> int:
+        """Bytes of the file read, each once, with the first ``mapped``
+        bytes looked at through a memory map."""
+        return _covered([*self._counter.spans, (0, mapped)])
 
 
 class _RemoteSource:
@@ -129,11 +143,11 @@ def scan_local(path: str, limits: Limits) -> FileReport:
             model = keras_file.read_model(
                 source, limits.max_config_bytes, limits.max_read_bytes
             )
-        read = source.counted + model.mapped_bytes
+        read = source.bytes_read(model.mapped_bytes)
         return _report(path, model, bytes_read=read, size=source.size)
     except keras_file.UnreadableModel as error:
         return FileReport(
-            path, error=str(error), bytes_read=source.counted if source else 0
+            path, error=str(error), bytes_read=source.bytes_read() if source else 0
         )
 
 
@@ -195,22 +209,20 @@ def scan_many(
     jobs: int | None = None,
     *,
     skip: Collection[str] = (),
+    on_skip: Callable[[str], object] | None = None,
     ordered: bool = True,
 ) -> Iterator[FileReport]:
     """Every file the inputs stand for, scanned, one report each.
 
-    ``skip``: names not to scan (a resumed scan). ``ordered``: reports in
-    the order the files were found; otherwise as each scan ends (with more
-    than one job), which is what a stream of JSON lines wants.
+    ``skip``: names not to scan (a resumed scan); ``on_skip`` is told each
+    one met. ``ordered``: reports in the order the files were found;
+    otherwise as each scan ends (with more than one job), which is what a
+    stream of JSON lines wants.
     """
     names = list(inputs)
     selection = selection or locations.Selection()
     limits = limits or Limits()
-    found = (
-        item
-        for item in locations.expand(names, selection, limits.timeout)
-        if item.name not in skip or isinstance(item, locations.Problem)
-    )
+    found = _without(locations.expand(names, selection, limits.timeout), skip, on_skip)
     count = jobs if jobs is not None else default_jobs(names)
     if count <= 1:
         for item in found:
@@ -218,6 +230,19 @@ def scan_many(
         return
     numbered = _Pool(count, limits).run(found)
     yield from (_in_order(numbered) if ordered else (r for _, r in numbered))
+
+
+def _without(
+    found: Iterator[locations.Location | locations.Problem],
+    skip: Collection[str],
+    on_skip: Callable[[str], object] | None,
+) -> Iterator[locations.Location | locations.Problem]:
+    for item in found:
+        if isinstance(item, locations.Location) and item.name in skip:
+            if on_skip is not None:
+                on_skip(item.name)
+            continue
+        yield item
 
 
 def _in_order(numbered: Iterator[tuple[int, FileReport]]) -> Iterator[FileReport]:

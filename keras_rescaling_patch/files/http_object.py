@@ -11,7 +11,8 @@ is ours to set:
   far as the range needed, then the connection is closed: nothing is ever
   downloaded whole by surprise;
 - redirects are followed (object stores and CDNs use them), at most five,
-  never from ``https`` to plain ``http``.
+  never from ``https`` to plain ``http``; a ``HEAD`` stays a ``HEAD``, and
+  later requests go straight to where the first one was sent.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
             raise HttpError(
                 f"redirected from https to plain http ({new}); not followed"
             )
-        return super().redirect_request(request, fp, code, message, headers, new)
+        follow = super().redirect_request(request, fp, code, message, headers, new)
+        if follow is not None:  # the standard handler turns HEAD into GET
+            follow.method = request.get_method()
+        return follow
 
 
 _OPENER = urllib.request.build_opener(_Redirects)
@@ -82,11 +86,14 @@ class HttpObject:
         )
         self.requests += 1
         try:
-            return _OPENER.open(request, timeout=self.timeout)
+            response = _OPENER.open(request, timeout=self.timeout)
         except HttpError:
             raise
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise HttpError(_describe(error)) from None
+        # Where a redirect led, later requests go straight.
+        self.url = response.geturl()
+        return response
 
     def size(self) -> int:
         """The object's size, from a ``HEAD`` request (or, where a server

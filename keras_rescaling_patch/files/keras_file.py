@@ -334,9 +334,44 @@ def _read_archive(source: Readable, max_config_bytes: int) -> ModelArchive:
 
 
 # Keras's legacy HDF5 format keeps the model config as a JSON string
-# attribute ("model_config"); h5py stores it as one contiguous run of bytes.
+# attribute ("model_config"); h5py stores it as one contiguous run of bytes,
+# near the start of the file, before the weights.
 HDF5_CONFIG_START = b'{"class_name": '
 HDF5_CANDIDATES = 64
+# A candidate is parsed from this many bytes first, four times more each
+# time the text runs past the end, up to --max-config-mib: a config is
+# usually kilobytes, and the weights after it are never copied for nothing.
+HDF5_FIRST_WINDOW = 64 * 1024
+# A remote .h5 file is read from its start, this much first, then twice as
+# much each time the config is not found, up to --max-read-mib.
+HDF5_FIRST_READ = 256 * 1024
+
+
+def _runs_past_the_end(error: ValueError, text: str) -> bool:
+    """Whether JSON parsing failed because the text was cut short."""
+    if not isinstance(error, json.JSONDecodeError):
+        return False
+    return error.pos >= len(text) - 1 or error.msg.startswith("Unterminated")
+
+
+def _parse_candidate(data: Any, start: int, max_config_bytes: int) -> tuple[Any, int]:
+    """The JSON value at ``data[start:]`` (None where there is none within
+    ``max_config_bytes``), and where the bytes looked at end."""
+    limit = min(len(data), start + max_config_bytes)
+    window = HDF5_FIRST_WINDOW
+    while True:
+        end = min(limit, start + window)
+        chunk = data[start:end]
+        _check_containers(chunk, "the HDF5 model config", max_config_bytes)
+        text = chunk.decode("utf-8", "replace")
+        try:
+            return json.JSONDecoder().raw_decode(text)[0], end
+        except RecursionError:
+            return None, end
+        except ValueError as error:
+            if end >= limit or not _runs_past_the_end(error, text):
+                return None, end
+        window *= 4
 
 
 def _find_hdf5_config(
@@ -350,16 +385,10 @@ def _find_hdf5_config(
     for _ in range(HDF5_CANDIDATES):
         if start < 0:
             break
-        window = data[start : start + max_config_bytes]
-        _check_containers(window, "the HDF5 model config", max_config_bytes)
-        text = window.decode("utf-8", "replace")
-        try:
-            config, _ = json.JSONDecoder().raw_decode(text)
-        except (ValueError, RecursionError):
-            config = None
+        config, end = _parse_candidate(data, start, max_config_bytes)
         inner = config.get("config") if isinstance(config, dict) else None
         if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
-            return dict(config), start + len(window)
+            return dict(config), end
         start = data.find(HDF5_CONFIG_START, start + 1)
     return None, looked
 
@@ -371,7 +400,8 @@ def _read_hdf5_config(
     bytes of a memory map looked at.
 
     A local file is searched whole (memory-mapped: only the pages looked at
-    are read); a remote one only in its first ``max_read_bytes``.
+    are read); a remote one from its start, in growing reads, up to
+    ``max_read_bytes``.
     """
     import mmap
 
@@ -379,14 +409,21 @@ def _read_hdf5_config(
         raise UnreadableModel("is an empty HDF5 file")
     descriptor = source.mappable
     mapped = 0
+    config: dict[str, Any] | None = None
     if descriptor is not None:
         with mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ) as data:
             config, mapped = _find_hdf5_config(data, max_config_bytes)
     else:
         source.stream.seek(0)
-        head = source.stream.read(max_read_bytes)
-        config, _ = _find_hdf5_config(head, max_config_bytes)
-        if config is None and source.size > max_read_bytes:
+        head = b""
+        wanted = min(HDF5_FIRST_READ, max_read_bytes)
+        while True:
+            head += source.stream.read(wanted - len(head))
+            config, _ = _find_hdf5_config(head, max_config_bytes)
+            if config is not None or len(head) < wanted or wanted >= max_read_bytes:
+                break
+            wanted = min(2 * wanted, max_read_bytes)
+        if config is None and source.size > len(head):
             raise UnreadableModel(
                 "is a legacy HDF5 (.h5) file whose model config is not in its "
                 f"first {max_read_bytes} bytes; not read further (raise "

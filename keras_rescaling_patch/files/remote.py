@@ -14,6 +14,7 @@ ranged reads of the bytes that are looked at (``files/ranged.py``).
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,19 @@ from typing import Any
 
 from keras_rescaling_patch.files.http_object import HttpObject
 
-REMOTE_EXTRA = "keras-rescaling-patch[remote]"
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 WEB_SCHEMES = frozenset({"http", "https"})
 # What each scheme's fsspec implementation is installed as, where it is not
 # simply the first part of its module's name.
-PACKAGES = {"hf": "huggingface_hub", "abfs": "adlfs", "az": "adlfs", "gs": "gcsfs"}
+PACKAGES = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "az": "adlfs",
+    "abfs": "adlfs",
+    "hf": "huggingface_hub",
+}
 
 
 class RemoteUnavailable(Exception):
@@ -91,8 +99,11 @@ def filesystem(url: str, timeout: float) -> tuple[Any, str]:
     try:
         import fsspec
     except ImportError:
+        store = PACKAGES.get(scheme)
+        needs = f"fsspec and {store}" if store else "fsspec"
+        install = f"fsspec {store}" if store else "fsspec"
         raise RemoteUnavailable(
-            f"reading {scheme}:// URLs needs fsspec: pip install '{REMOTE_EXTRA}'"
+            f"reading {scheme}:// URLs needs {needs}: pip install {install}"
         ) from None
     try:
         fsspec.get_filesystem_class(scheme)
@@ -141,33 +152,49 @@ def open_file(url: str, timeout: float) -> RemoteFile:
 
 @dataclass(frozen=True)
 class Listed:
-    """A file a URL names (``walked`` False), or one found under a prefix or
-    by a pattern (``walked`` True: only model files are taken from those)."""
+    """A file a URL names (``below`` is ``None``), or one found under a prefix
+    or by a pattern (``below``: its path below the prefix, or below the
+    pattern's fixed part; only model files are taken from those)."""
 
     url: str
-    walked: bool
+    below: str | None
     size: int | None = None  # when the listing said it
 
 
 def list_files(url: str, timeout: float) -> Iterator[Listed]:
     """The files ``url`` stands for: itself, what a prefix holds, or what a
-    pattern (``*``, ``**``, ``?``, ``[...]``) matches, in sorted order."""
+    pattern (``*``, ``**``, ``?``, ``[...]``) matches. A prefix is listed a
+    level at a time (as the store lists it), sorted within each level, and
+    what is found is given at once: a million objects are never held."""
     if scheme_of(url) in WEB_SCHEMES:
-        yield Listed(url, walked=False)
+        yield Listed(url, None)
         return
     fs, path = filesystem(url, timeout)
     if any(character in path for character in "*?["):
+        fixed = path.split("*")[0].split("?")[0].split("[")[0].rsplit("/", 1)[0]
         for found, details in sorted(fs.glob(path, detail=True).items()):
             if details.get("type") != "directory":
-                yield Listed(fs.unstrip_protocol(found), True, details.get("size"))
+                below = found[len(fixed) :].lstrip("/")
+                yield Listed(
+                    _as_given(url, path, found, fs), below, details.get("size")
+                )
         return
     info = fs.info(path)
     if info.get("type") != "directory":
-        yield Listed(url, walked=False, size=info.get("size"))
+        yield Listed(url, None, info.get("size"))
         return
-    for found, details in sorted(fs.find(path, detail=True).items()):
-        if details.get("type") != "directory":
-            yield Listed(_as_given(url, path, found, fs), True, details.get("size"))
+    top = path.rstrip("/")
+    for folder, folders, files in fs.walk(path, detail=True):
+        in_order = dict(sorted(folders.items()))  # walked in this order, after
+        folders.clear()
+        folders.update(in_order)
+        for name in sorted(files):
+            details = files[name]
+            if details.get("type") == "directory":
+                continue
+            found = f"{folder.rstrip('/')}/{name}"
+            below = found[len(top) :].lstrip("/")
+            yield Listed(_as_given(url, path, found, fs), below, details.get("size"))
 
 
 def _as_given(url: str, path: str, found: str, fs: Any) -> str:
@@ -191,13 +218,23 @@ def exists(url: str, timeout: float) -> bool:
     return bool(fs.exists(path))
 
 
+# Reads and writes of whole files go in parts of this size, so memory stays
+# small whatever the model's size (S3 multipart parts must be 5 MiB or more).
+PART_BYTES = 8 * 1024 * 1024
+
+
 def download(url: str, destination: Path, timeout: float) -> None:
-    """Copy the whole file at ``url`` to ``destination`` (a new local file)."""
+    """Copy the whole file at ``url`` to ``destination`` (a new local file),
+    a part at a time."""
     if scheme_of(url) in WEB_SCHEMES:
         HttpObject(url, timeout).download(destination)
         return
     fs, path = filesystem(url, timeout)
-    fs.get_file(path, str(destination))
+    with (
+        fs.open(path, "rb", block_size=PART_BYTES, cache_type="none") as source,
+        open(destination, "xb") as out,
+    ):
+        shutil.copyfileobj(source, out, PART_BYTES)
 
 
 def upload(source: Path, url: str, timeout: float, *, replace: bool) -> None:
@@ -210,4 +247,39 @@ def upload(source: Path, url: str, timeout: float, *, replace: bool) -> None:
     """
     _web_only(url, "write to")
     fs, path = filesystem(url, timeout)
-    fs.put_file(str(source), path, mode="overwrite" if replace else "create")
+    s3 = hasattr(fs, "call_s3")
+    if url.endswith("/") or (s3 and "/" not in path.strip("/")):
+        raise IsADirectoryError(f"{url} names a bucket or a prefix, not an object")
+    mode = "overwrite" if replace else "create"
+    if not s3:
+        fs.put_file(str(source), path, mode=mode)
+        return
+    bucket, key, _ = fs.split_path(path)
+    before = _unfinished_uploads(fs, bucket, key)
+    try:  # S3: parts of PART_BYTES, one at a time
+        fs.put_file(
+            str(source), path, mode=mode, chunksize=PART_BYTES, max_concurrency=1
+        )
+    except BaseException:
+        _abort_new_uploads(fs, bucket, key, before)
+        raise
+
+
+def _unfinished_uploads(fs: Any, bucket: str, key: str) -> set[str]:
+    """Ids of the multipart uploads of ``key`` that are under way."""
+    listing = fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=key)
+    return {u["UploadId"] for u in listing.get("Uploads", []) if u["Key"] == key}
+
+
+def _abort_new_uploads(fs: Any, bucket: str, key: str, before: set[str]) -> None:
+    """Abort what an interrupted S3 upload of ``key`` left: parts of an
+    unfinished multipart upload cost storage until aborted. Uploads that were
+    under way before this one began are someone else's and are left alone
+    (told apart by id, not by time: stores' clocks and ours disagree)."""
+    try:
+        for upload_id in _unfinished_uploads(fs, bucket, key) - before:
+            fs.call_s3(
+                "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id
+            )
+    except Exception:  # noqa: BLE001 - best effort, on the way out
+        pass

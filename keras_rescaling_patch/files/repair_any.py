@@ -17,7 +17,6 @@ the command line prints after ``repair:``.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,6 +99,13 @@ def repair_any(
         backup=backup, force=force, sync=sync, progress=progress,
         max_config_bytes=max_config_bytes, max_elements=max_elements,
     )  # fmt: skip
+    if output is not None and output.endswith(("/", os.sep)):
+        return RepairReport(
+            source,
+            ERROR,
+            error=f"{output} names a folder; give the output file's own name; "
+            "nothing written",
+        )
     if remote.is_remote(source) or (output is not None and remote.is_remote(output)):
         if in_place:
             return RepairReport(
@@ -159,28 +165,30 @@ def _remote(
     source: str, output: str, timeout: float, options: dict[str, Any]
 ) -> RepairReport:
     force = bool(options["force"])
+    if remote.is_remote(output):
+        try:
+            taken = not force and remote.exists(output, timeout)
+        except Exception as error:  # noqa: BLE001 - any store's error is one line
+            return _cannot_write(source, output, error)
+        if taken:
+            return RepairReport(
+                source, ERROR,
+                error=f"{output} exists; pass --force to overwrite it; nothing written",
+            )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
         work = Path(folder)
+        local_source = work / "source" / _name(source)
+        local_source.parent.mkdir()
+        if not remote.is_remote(source):  # to a remote output: read in place
+            local_source = Path(remote.local_path(source))
         try:
-            if (
-                remote.is_remote(output)
-                and not force
-                and remote.exists(output, timeout)
-            ):
-                return RepairReport(
-                    source, ERROR,
-                    error=f"{output} exists; pass --force to overwrite it; "
-                    "nothing written",
-                )  # fmt: skip
-            local_source = work / "source" / _name(source)
-            local_source.parent.mkdir()
             if remote.is_remote(source):
                 remote.download(source, local_source, timeout)
-            else:
-                shutil.copyfile(remote.local_path(source), local_source)
         except remote.RemoteUnavailable as error:
             return RepairReport(source, ERROR, error=f"{source}: {error}")
-        except OSError as error:
+        except FileNotFoundError:
+            return RepairReport(source, ERROR, error=f"{source}: no such file")
+        except Exception as error:  # noqa: BLE001 - any store's error is one line
             return RepairReport(
                 source, ERROR, error=f"{source}: cannot read it ({_why(error)})"
             )
@@ -201,23 +209,27 @@ def _remote(
                 error=f"{output} appeared while repairing; left as it is (pass "
                 "--force to overwrite it); nothing written",
             )  # fmt: skip
-        except remote.RemoteUnavailable as error:
-            return RepairReport(source, ERROR, error=f"{output}: {error}")
-        except OSError as error:
-            return RepairReport(
-                source,
-                ERROR,
-                error=f"cannot write {output}: {_why(error)}; nothing written",
-            )
+        except Exception as error:  # noqa: BLE001 - any store's error is one line
+            return _cannot_write(source, output, error)
         return report
+
+
+def _cannot_write(source: str, output: str, error: Exception) -> RepairReport:
+    """The report of an output that could not be checked or written."""
+    if isinstance(error, remote.RemoteUnavailable):  # says what to install
+        return RepairReport(source, ERROR, error=f"{output}: {error}")
+    return RepairReport(
+        source, ERROR, error=f"cannot write {output}: {_why(error)}; nothing written"
+    )
 
 
 def _name(url: str) -> str:
     return os.path.basename(url.rstrip("/")) or "model.keras"
 
 
-def _why(error: OSError) -> str:
-    return error.strerror or " ".join(str(error).split())[:300] or type(error).__name__
+def _why(error: BaseException) -> str:
+    reason = getattr(error, "strerror", None)
+    return reason or " ".join(str(error).split())[:300] or type(error).__name__
 
 
 def _renamed(
