@@ -23,7 +23,7 @@ test: lint typecheck unit unit-without-shim dist-check
 
 # The inner loop: lint, types and the in-process tests, without the tiers
 # marked slow (fresh interpreters, throwaway venvs), network (release
-# downloads) or engines. No venv but .venv; about a minute.
+# downloads) or engines. No venv but .venv; under half a minute.
 check: lint typecheck
 	$(BIN)/pytest -q -m "not slow and not network and not engines"
 
