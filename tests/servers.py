@@ -97,9 +97,13 @@ class _Handler(BaseHTTPRequestHandler):
                 stream.seek(start)
                 while sent < end - start:
                     chunk = stream.read(min(64 * 1024, end - start - sent))
-                    if behaviour == "trickle":
+                    if behaviour == "trickle":  # a byte of each 64 KiB, slowly
                         chunk = chunk[:1]
                         time.sleep(self.server.stall_seconds / 10)
+                    elif behaviour == "drip":  # every byte, each after a pause
+                        stream.seek(start + sent + 1)
+                        chunk = chunk[:1]
+                        time.sleep(self.server.stall_seconds / 200)
                     self.wfile.write(chunk)
                     sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):

@@ -110,6 +110,37 @@ def test_check_reproduces_the_bug_and_passes_with_the_shim(installed: Venv) -> N
     assert out.strip().splitlines()[-1].startswith("OK: the bug reproduces here")
 
 
+@pytest.mark.slow
+def test_check_under_jax_loads_as_jax_users_write_it(installed_extras: Venv) -> None:
+    """TensorFlow is installed, but the backend is JAX: its users import
+    keras, not tf.keras, and check says which it did."""
+    completed = installed_extras.run(
+        "keras-rescaling-patch", "check", KERAS_BACKEND="jax"
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-2000:]
+    out = completed.stdout
+    assert "(jax backend)" in out.splitlines()[0]
+    assert "reloaded without the shim (keras): fails: " in out
+    assert "reloaded with the shim (keras): loads and predicts bit-identically" in out
+
+
+def test_check_finds_the_backend_as_keras_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keras_rescaling_patch.cli import selfcheck_child
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert selfcheck_child._configured_backend() == "tensorflow"  # no keras.json
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}')
+    assert selfcheck_child._configured_backend() == "jax"
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert selfcheck_child._configured_backend() == "torch"
+    (tmp_path / "keras.json").write_text("[not a config")
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert selfcheck_child._configured_backend() == "tensorflow"
+
+
 def test_check_fails_when_the_shimmed_reload_fails(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -119,6 +119,39 @@ def test_link_loops_and_links_to_walked_folders(tree: Path) -> None:
     assert sum(r.file.endswith("b.KERAS") for r in reports) == 1
 
 
+def test_a_file_several_inputs_name_is_scanned_once(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Overlapping inputs, one name spelled two ways, a folder reached through
+    a link to it: each file once, under the first name. A link to a file
+    keeps its own name (it is what was asked about)."""
+    (tree.parent / "alias").symlink_to(tree, target_is_directory=True)
+    (tree / "latest.keras").symlink_to(tree / "a.keras")
+    monkeypatch.chdir(tree.parent)
+    inputs = [
+        "models/team",
+        "models",
+        "./models/a.keras",
+        "models/a.keras",
+        str(tree / "team" / "deep" / "b.KERAS"),
+        "alias/a.keras",
+        "models/team/missing.keras",
+        "models/team/../team/missing.keras",
+    ]
+    reports = list(api.scan_many(inputs))
+    assert [(r.file, r.status) for r in reports] == [
+        ("models/team/broken.h5", "error"),
+        ("models/team/c.hdf5.keras", "affected"),
+        ("models/team/deep/b.KERAS", "affected"),
+        ("models/a.keras", "affected"),
+        ("models/latest.keras", "affected"),
+        ("models/team/missing.keras", "error"),
+    ]
+    code, out, _ = scan(capsys, *inputs)
+    assert code == 2
+    assert out.splitlines()[-1].startswith("scanned 6 file(s): 4 affected,")
+
+
 def test_several_jobs_give_the_same_reports_in_the_same_order(tree: Path) -> None:
     one = [r.as_dict() for r in api.scan_many([tree], jobs=1)]
     four = [r.as_dict() for r in api.scan_many([tree], jobs=4)]

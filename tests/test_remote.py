@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from keras_rescaling_patch.files import api, fleet, ranged, remote
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel, heavy_h5
 from tests.servers import RangeServer, azurite, moto_server
-from tests.subprocesses import Venv, cli_in_bare_interpreter
+from tests.subprocesses import Venv, cli_in_bare_interpreter, environment
 
 pytestmark = pytest.mark.slow  # servers, and a 200 MiB model
 
@@ -253,6 +255,76 @@ def test_repair_from_https_to_a_local_file(
     assert api.scan(out).status == "clean"
     assert main(["repair", str(out), "-o", f"{served.url}/up.keras"]) == 2
     assert "cannot write to http:// URLs" in capsys.readouterr().err
+
+
+def test_a_remote_repair_gives_up_on_a_server_that_trickles(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A byte every 5 ms never trips a one-second read timeout, and would
+    deliver this small model in half a minute; the pace bound (64 KiB per
+    time limit) gives up after about a second."""
+    model = synthetic_archive(tmp_path / "slow.keras", 4096)
+    (served._server.folder / "slow.keras").write_bytes(model.read_bytes())
+    model.unlink()
+    url = served.behave("slow.keras", "drip")
+    served._server.stall_seconds = 1.0  # a byte each 5 ms
+    try:
+        started = time.monotonic()
+        code = main(
+            ["repair", url, "-o", str(tmp_path / "out.keras"), "--timeout", "1"]
+        )
+        took = time.monotonic() - started
+    finally:
+        served._server.stall_seconds = 30.0
+    err = capsys.readouterr().err
+    assert code == 2 and took < 10, (code, took)
+    assert err == (
+        f"repair: {url}: cannot read it (the server sent less than 64 KiB in 1 s); "
+        "nothing written\n"
+    )
+    assert not (tmp_path / "out.keras").exists()
+
+
+def test_http_urls_that_name_folders_are_refused_in_one_line(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = scan(capsys, f"{served.url}/", f"{served.url}/models/")
+    assert code == 2 and "0 clean, 2 error(s); 0 bytes read" in out
+    assert err.splitlines() == [
+        f"scan: {url}: http:// has no way to list a folder; name each file's URL "
+        "(folders and prefixes: s3://, gs://, az://... with fsspec)"
+        for url in (f"{served.url}/", f"{served.url}/models/")
+    ]
+    code = main(["repair", f"{served.url}/models/", "-o", str(tmp_path / "o.keras")])
+    assert code == 2 and capsys.readouterr().err == (
+        f"repair: {served.url}/models/ names a folder or prefix; repair takes one "
+        "file's URL; nothing written\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_a_download_exits_143_and_writes_nothing(
+    served: RangeServer, tmp_path: Path, installed_files: Venv
+) -> None:
+    """The TERM a service manager sends unwinds a remote repair as it does a
+    local one, whatever the store's error handling catches."""
+    url = served.behave("hangs.keras", "silent")
+    served.reset_counts()
+    process = subprocess.Popen(
+        [installed_files.cli, "repair", url, "-o", str(tmp_path / "out.keras")],
+        env=environment(), cwd=tmp_path, text=True, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(path == "/hangs.keras" for _, path, _ in served.requests):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert (process.returncode, err) == (
+        128 + signal.SIGTERM,
+        "repair: terminated; nothing written\n",
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture(scope="module")

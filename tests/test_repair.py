@@ -543,3 +543,32 @@ def test_any_layer_name_on_any_terminal_never_crashes_after_writing(
     assert b"Traceback" not in completed.stderr
     assert b"repaired" in completed.stdout and b"\\u" in completed.stdout
     assert "__numpy__" not in model.read_text()
+
+
+def test_a_value_beyond_the_compute_dtype_is_written_and_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1e300 computes as infinity in float32, before and after: the list says
+    Infinity, which Keras reads but strict JSON parsers refuse, so repair
+    says so (on stderr, and in the report)."""
+    from keras_rescaling_patch.files import api
+
+    model = _json_model_with(tmp_path, numpy_marker([1e300, 1.0, 2.0], "float64"))
+    code, stdout, err = repair(capsys, model, "-o", tmp_path / "out.json")
+    assert code == 0 and "repaired" in stdout
+    assert "outer/rescale scale computes as infinity or NaN in float32" in err
+    assert len(err.splitlines()) == 1
+    text = (tmp_path / "out.json").read_text()
+    assert "Infinity" in text
+    with pytest.raises(ValueError, match="Infinity"):  # as a strict parser does
+        json.loads(text, parse_constant=_strict)
+    report = api.repair(model, tmp_path / "again.json").as_dict()
+    assert [item["non_finite"] for item in report["repairs"]] == [True]
+    finite = _json_model_with(tmp_path, numpy_marker([1e30, 1.0, 2.0], "float64"))
+    code, _, err = repair(capsys, finite, "-o", tmp_path / "finite.json")
+    assert (code, err) == (0, "")
+    assert api.repair(finite, tmp_path / "f2.json").repairs[0].non_finite is False
+
+
+def _strict(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

@@ -246,7 +246,15 @@ def test_bad_usage_and_a_mistyped_setting_exit_2(installed: Venv) -> None:
     empty = subprocess.run(
         [installed.cli, "run"], capture_output=True, text=True, env=environment()
     )
-    assert empty.returncode == 2 and len(empty.stderr.splitlines()) == 1
+    assert empty.returncode == 2 and empty.stderr.splitlines() == [
+        "usage: keras-rescaling-patch run [-h] -- COMMAND [ARGS...]",
+        "keras-rescaling-patch run: error: give a command to run, e.g. run -- "
+        "python app.py",
+    ]
+    dashes = subprocess.run(  # only "--": the same
+        [installed.cli, "run", "--"], capture_output=True, text=True, env=environment()
+    )
+    assert (dashes.returncode, dashes.stderr) == (2, empty.stderr)
     typo = launch(installed, ["true"], KERAS_RESCALING_PATCH="atuo")
     assert typo.returncode == 2
     assert typo.stderr == (

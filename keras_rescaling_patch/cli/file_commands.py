@@ -368,11 +368,13 @@ def add_repair(commands: Any) -> None:
             "Rewrite each array-valued Rescaling scale/offset in a .keras "
             "archive (or model .json) as a plain list holding exactly the "
             "values the layer computes with; every other archive member is "
-            "copied byte for byte. The output appears only when complete. IN and "
-            "OUT may be URLs (s3://..., with fsspec installed; https:// for IN): "
-            "a remote OUT is written as a conditional create. Exit 0: repaired, "
-            "or nothing to repair; 1: a value cannot be written exactly (nothing "
-            "written); 2: bad input, or OUT exists or cannot be written."
+            "copied byte for byte. The output appears only when complete. IN may "
+            "be a URL (https:// or http://; s3://, gs://, az://... with fsspec "
+            "installed), and so may OUT (an fsspec store; written as a "
+            "conditional create). Exit 0: repaired, or nothing to repair; 1: a "
+            "value cannot be written exactly, or a layer of another class holds "
+            "an array (nothing written); 2: bad input, or OUT exists or cannot "
+            "be written (nothing written)."
         ),
     )
     repair.add_argument(
@@ -411,8 +413,12 @@ def add_repair(commands: Any) -> None:
     repair.set_defaults(handler=command_repair)
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: unwind (removing the temporary file), then exit."""
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind (removing the temporary file), then exit.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: the file tools turn any
+    ``Exception`` from a store into a one-line report, and a signal must
+    not become "cannot read it"."""
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -489,5 +495,13 @@ def _print_repair(report: Any) -> None:
                 + f" shape {shape_text(item.shape)} -> plain list (computes in "
                 f"{item.compute_dtype})"
             )
+            if item.non_finite:
+                say(
+                    f"  note: {printable(item.path)} {item.argument} computes "
+                    f"as infinity or NaN in {item.compute_dtype}, as it did "
+                    "before; config.json now spells it Infinity or NaN, which "
+                    "Keras reads but strict JSON parsers refuse",
+                    error=True,
+                )
     for finding in report.other:
         say(f"  other array-valued config, left as it is: {where(finding)}")

@@ -110,9 +110,8 @@ def command_run(arguments: argparse.Namespace) -> int:
     command = list(arguments.command_line)
     if command[:1] == ["--"]:
         command = command[1:]
-    if not command:
-        say("run: give a command to run, e.g. run -- python app.py", error=True)
-        return 2
+    if not command:  # bad usage: argparse's usage line, then the error; exit 2
+        arguments.usage_error("give a command to run, e.g. run -- python app.py")
     for note in run.notes(command, os.environ):
         say(f"run: note: {printable(note)}", error=True)
     try:
@@ -235,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="the command, after --",
     )
-    run.set_defaults(handler=command_run)
+    run.set_defaults(handler=command_run, usage_error=run.error)
     for name, verb in (
         ("install-startup-hook", "install"),
         ("uninstall-startup-hook", "remove"),

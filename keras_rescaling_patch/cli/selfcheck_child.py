@@ -5,8 +5,8 @@ shim" really means a process where this package was never imported (the
 parent sets ``KERAS_RESCALING_PATCH=off`` so that neither the start-up hook
 nor ``run`` brings it in, and the child reports if it got in anyway).
 With the shim, it loads the model the way users write it: the package
-first, then TensorFlow and ``tf.keras`` when TensorFlow is installed,
-else ``keras``. Prints one JSON object on its last stdout line.
+first, then TensorFlow and ``tf.keras`` when TensorFlow is installed and
+the backend, else ``keras``. Prints one JSON object on its last stdout line.
 """
 
 from __future__ import annotations
@@ -26,12 +26,32 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
+def _configured_backend() -> str:
+    """The backend Keras will choose, found as Keras finds it (the
+    ``KERAS_BACKEND`` variable, then ``keras.json``), without importing it."""
+    import os
+
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        return chosen
+    home = os.environ.get("KERAS_HOME") or os.path.join(
+        os.path.expanduser("~"), ".keras"
+    )
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as stream:
+            return str(json.load(stream).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
 def _load_model_function() -> tuple[str, Any]:
-    """``tf.keras.models.load_model`` where TensorFlow is installed, as users
-    write it on TensorFlow 2.16+; ``keras.models.load_model`` elsewhere."""
+    """``tf.keras.models.load_model`` where TensorFlow is installed and is the
+    backend, as users write it on TensorFlow 2.16+; ``keras.models.load_model``
+    elsewhere (JAX and PyTorch users import Keras itself)."""
     import importlib.util
 
-    if importlib.util.find_spec("tensorflow") is not None:
+    tensorflow = importlib.util.find_spec("tensorflow") is not None
+    if tensorflow and _configured_backend() == "tensorflow":
         import tensorflow as tf
 
         return "tf.keras", tf.keras.models.load_model

@@ -21,6 +21,7 @@ values (a flag raises it), and nothing here recurses.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,10 @@ class Repair:
     stored_dtype: str
     compute_dtype: str
     shape: tuple[int, ...]
+    # Some value is infinite or NaN in the compute dtype (1e300 in float32,
+    # say), so the list holds JSON's non-standard Infinity or NaN: Keras and
+    # Python read them, strict JSON parsers refuse them.
+    non_finite: bool = False
 
 
 def compute_dtype(layer_config: dict[str, Any]) -> str:
@@ -187,12 +192,18 @@ def _convert(values: list[Any], stored_dtype: object, target: str) -> list[float
     return [_exact_value(number, stored, target) for number in numbers]
 
 
-def _plain_value(marker: dict[str, Any], target: str, max_elements: int) -> Any:
+def _plain_value(
+    marker: dict[str, Any], target: str, max_elements: int
+) -> tuple[Any, bool]:
+    """The plain list (or number) to write, and whether it holds a value
+    that is not finite."""
     inner = marker["config"]
     if "value" not in inner:
         raise NotExactlyRepairable("holds an array marker without a value")
     values, shape = _flatten(inner["value"], max_elements)
-    return _nest(_convert(values, inner.get("dtype"), target), shape)
+    numbers = _convert(values, inner.get("dtype"), target)
+    finite = all(map(math.isfinite, numbers))
+    return _nest(numbers, shape), not finite
 
 
 def plan_repairs(
@@ -211,7 +222,7 @@ def plan_repairs(
         where = f"{finding.path} {argument.argument}"
         try:
             target = compute_dtype(argument.layer_config)
-            plain = _plain_value(argument.marker, target, max_elements)
+            plain, non_finite = _plain_value(argument.marker, target, max_elements)
         except NotExactlyRepairable as error:
             raise NotExactlyRepairable(f"{where}: {error}") from None
         except TooLarge as error:
@@ -225,6 +236,7 @@ def plan_repairs(
             stored_dtype=str(argument.marker["config"].get("dtype")),
             compute_dtype=target,
             shape=finding.shape or (),
+            non_finite=non_finite,
         )
         planned.append((argument, plain, repair))
     return planned

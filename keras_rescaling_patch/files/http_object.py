@@ -64,6 +64,8 @@ def _describe(error: BaseException) -> str:
         if isinstance(reason, OSError) and not isinstance(reason, HttpError):
             return f"cannot reach the server ({reason.strerror or reason})"
         return str(reason)
+    if isinstance(error, TooSlow):
+        return str(error)
     if isinstance(error, TimeoutError):
         return "the server did not answer in time"
     return str(error) or type(error).__name__
@@ -151,14 +153,52 @@ class HttpObject:
         return b"".join(chunks)[skip:wanted]
 
     def download(self, destination: Any) -> None:
-        """The whole file, into ``destination`` (a new local file); each read
-        is bounded by the time limit, not the whole transfer."""
+        """The whole file, into ``destination`` (a new local file).
+
+        A big model may rightly take longer than the time limit, so the
+        transfer as a whole is not bounded by it; its progress is: in every
+        span of ``timeout`` seconds at least ``MIN_PROGRESS_BYTES`` must
+        arrive, so a server that trickles a byte a second is given up on.
+        """
         with self._open("GET", {}) as response, open(destination, "xb") as out:
+            pace = Pace(self.timeout)
             try:
                 while True:
                     chunk = response.read1(CHUNK)
                     if not chunk:
                         break
                     out.write(chunk)
+                    pace.arrived(len(chunk))
             except (OSError, TimeoutError) as error:
                 raise HttpError(_describe(error)) from None
+
+
+# A whole-file transfer must move at least this much per time limit.
+MIN_PROGRESS_BYTES = 64 * 1024
+
+
+class TooSlow(TimeoutError):
+    """A whole-file transfer moved too little in one time limit."""
+
+
+class Pace:
+    """The progress bound of a whole-file transfer (see ``download``)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.began = time.monotonic()
+        self.moved = 0
+
+    def arrived(self, count: int) -> None:
+        """Note ``count`` more bytes; :class:`TooSlow` if the span that just
+        ended moved too little."""
+        self.moved += count
+        now = time.monotonic()
+        if now - self.began < self.timeout:
+            return
+        if self.moved < MIN_PROGRESS_BYTES:
+            raise TooSlow(
+                f"the server sent less than {MIN_PROGRESS_BYTES // 1024} KiB in "
+                f"{self.timeout:g} s"
+            )
+        self.began, self.moved = now, 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import hashlib
 import os
 import re
 import stat
@@ -86,7 +87,55 @@ def _spelled_suffix(pattern: str) -> tuple[str, ...]:
 def expand(
     inputs: Iterable[str], selection: Selection, timeout: float
 ) -> Iterator[Location | Problem]:
-    """Every file the inputs stand for, in order, and every problem met."""
+    """Every file the inputs stand for, in order, and every problem met.
+
+    A file that several inputs name (``models/ models/prod/``, or
+    ``./a.keras a.keras``) is given once, under the first name it was
+    reached by, so it is scanned and counted once.
+    """
+    inputs = list(inputs)
+    if len(inputs) < 2:  # one input never names a file twice: nothing to hold
+        yield from _expand_all(inputs, selection, timeout)
+        return
+    given: set[bytes] = set()
+    identity = _Identity()
+    for item in _expand_all(inputs, selection, timeout):
+        key = identity.of(item)
+        if key not in given:
+            given.add(key)
+            yield item
+
+
+class _Identity:
+    """What tells two names of one file apart from two files: a URL as
+    written (its scheme in lower case), a local path made absolute with its
+    folder's symbolic links resolved (``/mnt/models/a.keras`` is
+    ``/data/models/a.keras`` when ``/mnt/models`` links there). A link to a
+    file keeps its own name: it is what the user asked about. Keys are
+    digests, so a scan of millions of files holds 16 bytes for each."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def of(self, item: Location | Problem) -> bytes:
+        name = item.name
+        if remote.is_remote(name):
+            scheme, rest = name.split("://", 1)
+            key = f"{type(item).__name__} {scheme.lower()}://{rest}"
+        else:
+            folder, base = os.path.split(os.path.abspath(remote.local_path(name)))
+            if folder not in self._folders:
+                if len(self._folders) > 4096:
+                    self._folders.clear()
+                self._folders[folder] = os.path.realpath(folder)
+            key = f"{type(item).__name__} {os.path.join(self._folders[folder], base)}"
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=16)
+        return digest.digest()
+
+
+def _expand_all(
+    inputs: Iterable[str], selection: Selection, timeout: float
+) -> Iterator[Location | Problem]:
     for text in inputs:
         if remote.is_remote(text):
             found = _expand_url(text, selection, timeout)

@@ -14,13 +14,12 @@ ranged reads of the bytes that are looked at (``files/ranged.py``).
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keras_rescaling_patch.files.http_object import HttpObject
+from keras_rescaling_patch.files.http_object import HttpObject, Pace
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -150,6 +149,14 @@ def open_file(url: str, timeout: float) -> RemoteFile:
     return RemoteFile(url, _FsspecObject(fs, path))
 
 
+def names_folder(url: str) -> bool:
+    """Whether a web URL names a folder (``https://host/models/``), which
+    HTTP cannot list, rather than a file."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.endswith("/") or not urlsplit(url).path
+
+
 @dataclass(frozen=True)
 class Listed:
     """A file a URL names (``below`` is ``None``), or one found under a prefix
@@ -167,6 +174,12 @@ def list_files(url: str, timeout: float) -> Iterator[Listed]:
     level at a time (as the store lists it), sorted within each level, and
     what is found is given at once: a million objects are never held."""
     if scheme_of(url) in WEB_SCHEMES:
+        if names_folder(url):
+            raise RemoteUnavailable(
+                f"{scheme_of(url)}:// has no way to list a folder; name each "
+                "file's URL (folders and prefixes: s3://, gs://, az://... with "
+                "fsspec)"
+            )
         yield Listed(url, None)
         return
     fs, path = filesystem(url, timeout)
@@ -225,16 +238,20 @@ PART_BYTES = 8 * 1024 * 1024
 
 def download(url: str, destination: Path, timeout: float) -> None:
     """Copy the whole file at ``url`` to ``destination`` (a new local file),
-    a part at a time."""
+    a part at a time; a transfer that stalls (less than 64 KiB in a time
+    limit) raises ``TimeoutError``."""
     if scheme_of(url) in WEB_SCHEMES:
         HttpObject(url, timeout).download(destination)
         return
     fs, path = filesystem(url, timeout)
+    pace = Pace(timeout)  # the same progress bound as over HTTP
     with (
         fs.open(path, "rb", block_size=PART_BYTES, cache_type="none") as source,
         open(destination, "xb") as out,
     ):
-        shutil.copyfileobj(source, out, PART_BYTES)
+        while part := source.read(PART_BYTES):
+            out.write(part)
+            pace.arrived(len(part))
 
 
 def upload(source: Path, url: str, timeout: float, *, replace: bool) -> None:

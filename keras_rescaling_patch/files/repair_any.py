@@ -72,6 +72,7 @@ class RepairReport:
                     "stored_dtype": item.stored_dtype,
                     "compute_dtype": item.compute_dtype,
                     "shape": list(item.shape),
+                    "non_finite": item.non_finite,
                 }
                 for item in self.repairs
             ],
@@ -106,6 +107,19 @@ def repair_any(
             error=f"{output} names a folder; give the output file's own name; "
             "nothing written",
         )
+    if remote.is_remote(source) and (
+        source.endswith("/")
+        or (
+            remote.scheme_of(source) in remote.WEB_SCHEMES
+            and remote.names_folder(source)
+        )
+    ):
+        return RepairReport(
+            source,
+            ERROR,
+            error=f"{source} names a folder or prefix; repair takes one file's "
+            "URL; nothing written",
+        )
     if remote.is_remote(source) or (output is not None and remote.is_remote(output)):
         if in_place:
             return RepairReport(
@@ -136,7 +150,7 @@ def _local(
             "instead",
         )
     except (keras_file.UnreadableModel, config_repair.TooLarge) as error:
-        return RepairReport(name, ERROR, error=f"{shown}: {error}")
+        return RepairReport(name, ERROR, error=f"{shown}: {error}; nothing written")
     except repair.RepairRefused as error:
         about = f"{error.about}: " if error.about is not None else ""
         return RepairReport(name, ERROR, error=f"{about}{error}; nothing written")
@@ -185,12 +199,18 @@ def _remote(
             if remote.is_remote(source):
                 remote.download(source, local_source, timeout)
         except remote.RemoteUnavailable as error:
-            return RepairReport(source, ERROR, error=f"{source}: {error}")
+            return RepairReport(
+                source, ERROR, error=f"{source}: {error}; nothing written"
+            )
         except FileNotFoundError:
-            return RepairReport(source, ERROR, error=f"{source}: no such file")
+            return RepairReport(
+                source, ERROR, error=f"{source}: no such file; nothing written"
+            )
         except Exception as error:  # noqa: BLE001 - any store's error is one line
             return RepairReport(
-                source, ERROR, error=f"{source}: cannot read it ({_why(error)})"
+                source,
+                ERROR,
+                error=f"{source}: cannot read it ({_why(error)}); nothing written",
             )
         target = work / "output" / _name(output)
         target.parent.mkdir()
@@ -217,7 +237,7 @@ def _remote(
 def _cannot_write(source: str, output: str, error: Exception) -> RepairReport:
     """The report of an output that could not be checked or written."""
     if isinstance(error, remote.RemoteUnavailable):  # says what to install
-        return RepairReport(source, ERROR, error=f"{output}: {error}")
+        return RepairReport(source, ERROR, error=f"{output}: {error}; nothing written")
     return RepairReport(
         source, ERROR, error=f"cannot write {output}: {_why(error)}; nothing written"
     )
