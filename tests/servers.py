@@ -43,12 +43,28 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _count(self, sent: int) -> None:
+    def _count(self, sent: int, epoch: int | None = None) -> None:
         with self.server.lock:
+            if epoch not in (None, self.server.epoch):
+                return  # started before the counts were reset
             self.server.requests.append(
                 (self.command, self.path, self.headers.get("Range"))
             )
             self.server.bytes_sent += sent
+
+    def _start_body(self) -> int:
+        """A body is on its way: the counts are not final until this thread
+        has counted it, and the client may have all of it before then."""
+        with self.server.lock:
+            self.server.in_flight += 1
+            return self.server.epoch
+
+    def _end_body(self, sent: int, epoch: int) -> None:
+        self._count(sent, epoch)
+        with self.server.lock:
+            if epoch == self.server.epoch:
+                self.server.in_flight -= 1
+                self.server.lock.notify_all()
 
     def _serve(self, *, head: bool) -> None:
         name = self.path.lstrip("/").split("?")[0]
@@ -74,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         size = path.stat().st_size
+        if head:
+            self._count(0)  # before the answer, which the client may act on
+        epoch = None if head else self._start_body()
         start, end = 0, size
         wanted = RANGE.match(self.headers.get("Range", ""))
         ranged = wanted is not None and behaviour != "ignore-ranges"
@@ -88,8 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(end - start))
         self.end_headers()
-        if head:
-            self._count(0)
+        if epoch is None:
             return
         sent = 0
         try:
@@ -109,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client had read what it wanted
         finally:
-            self._count(sent)
+            self._end_body(sent, epoch)
 
 
 class _Server(ThreadingHTTPServer):
@@ -118,7 +136,9 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, folder: Path) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.folder = folder
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
+        self.epoch = 0  # bumped by each reset of the counts
+        self.in_flight = 0  # bodies of this epoch being sent, not yet counted
         self.requests: list[tuple[str, str, str | None]] = []
         self.bytes_sent = 0
         self.behaviours: dict[str, str] = {}
@@ -146,17 +166,26 @@ class RangeServer:
 
     def reset_counts(self) -> None:
         with self._server.lock:
+            self._server.epoch += 1
+            self._server.in_flight = 0
             self._server.requests.clear()
             self._server.bytes_sent = 0
+
+    def _settle(self) -> None:
+        """Wait (10 s at most) until every body sent is counted."""
+        server = self._server
+        server.lock.wait_for(lambda: server.in_flight == 0, timeout=10)
 
     @property
     def requests(self) -> list[tuple[str, str, str | None]]:
         with self._server.lock:
+            self._settle()
             return list(self._server.requests)
 
     @property
     def bytes_sent(self) -> int:
         with self._server.lock:
+            self._settle()
             return self._server.bytes_sent
 
     def close(self) -> None:

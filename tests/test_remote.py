@@ -111,9 +111,9 @@ def test_denied_missing_and_redirected_files(
     assert code == 2
     assert f"{moved}: 1 array-valued Rescaling argument(s)" in out
     # Redirected once: the HEAD stays a HEAD, later reads go straight there.
-    asked_first = [r for r in served._server.requests if r[1] == "/moved.keras"]
+    asked_first = [r for r in served.requests if r[1] == "/moved.keras"]
     assert [method for method, _, _ in asked_first] == ["HEAD"]
-    methods = [method for method, _, _ in other._server.requests]
+    methods = [method for method, _, _ in other.requests]
     assert methods[0] == "HEAD" and methods.count("HEAD") == 1, methods
     lines = err.splitlines()
     assert (
