@@ -80,6 +80,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._count(0)
             self.send_error(403)
             return
+        if behaviour == "slow-headers":  # a header byte every 50 ms, for ever
+            self._count(0)
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Padding: ")
+            with contextlib.suppress(OSError):
+                deadline = time.monotonic() + self.server.stall_seconds
+                while time.monotonic() < deadline:
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            self.close_connection = True
+            return
         if behaviour == "silent":
             self._count(0)
             time.sleep(self.server.stall_seconds)  # never answers in time
@@ -114,6 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
             with path.open("rb") as stream:
                 stream.seek(start)
                 while sent < end - start:
+                    if behaviour == "cut-short" and sent >= (end - start) // 2:
+                        self.close_connection = True
+                        break  # the length promised, half the body sent
                     chunk = stream.read(min(64 * 1024, end - start - sent))
                     if behaviour == "trickle":  # a byte of each 64 KiB, slowly
                         chunk = chunk[:1]
@@ -158,7 +172,8 @@ class RangeServer:
 
     def behave(self, name: str, behaviour: str, target: str | None = None) -> str:
         """Make ``name`` misbehave: ``redirect`` (to ``target``), ``silent``,
-        ``trickle``, ``ignore-ranges`` or ``forbidden``. Returns its URL."""
+        ``slow-headers``, ``trickle``, ``drip``, ``cut-short``,
+        ``ignore-ranges`` or ``forbidden``. Returns its URL."""
         self._server.behaviours[name] = behaviour
         if target is not None:
             self._server.redirects[name] = target

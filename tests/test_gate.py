@@ -262,3 +262,21 @@ def test_a_forced_shim_on_keras_3_5_0_still_loads_what_it_loads(
     output, kind = completed.stdout.split()
     assert bytes.fromhex(output) == affected_model.expected.tobytes()
     assert kind == "ndarray"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "words"),
+    [
+        ("", "its jax backend is not installed"),
+        ("jax", "its jax backend is not installed"),
+        ("numpy", "its numpy backend needs jax, which is not installed"),
+    ],
+)
+def test_a_missing_backend_module_is_named_with_the_backend_that_needs_it(
+    chosen: str, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keras 3.0-3.4's numpy backend imports jax: a user who chose numpy
+    is told that, not that a backend they never chose is missing."""
+    monkeypatch.setenv("KERAS_BACKEND", chosen)
+    verdict = gate.verdict_for_import_error(ModuleNotFoundError(name="jax"))
+    assert f"cannot be imported: {words} (No module named 'jax')" in verdict.reason

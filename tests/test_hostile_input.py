@@ -19,6 +19,7 @@ import pytest
 
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import keras_file
+from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
 
 
@@ -33,6 +34,23 @@ def _zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
 
 def _truncated(path: Path, source: Path) -> Path:
     path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    return path
+
+
+def _big_truncated(path: Path) -> Path:
+    """An archive cut short at more than the config limit: the size is
+    not what is wrong with it."""
+    whole = synthetic_archive(path.with_name("whole.keras"), 20 << 20)
+    with whole.open("rb") as stream:
+        path.write_bytes(stream.read(keras_file.DEFAULT_MAX_CONFIG_BYTES + 4096))
+    whole.unlink()
+    return path
+
+
+def _big_noise(path: Path) -> Path:
+    with path.open("wb") as stream:
+        for _ in range(17):
+            stream.write(os.urandom(1 << 20))
     return path
 
 
@@ -77,6 +95,11 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         "nor a model JSON",
     ),
     "truncated zip": (lambda p, s: _truncated(p, s), "truncated zip archive"),
+    "truncated zip over the limit": (
+        lambda p, s: _big_truncated(p),
+        "input.keras: a damaged or truncated zip archive",
+    ),
+    "17 MiB of noise": (lambda p, s: _big_noise(p), "not a Keras archive (no zip)"),
     "no config.json": (
         lambda p, s: _zip(p, [("metadata.json", b"{}")]),
         "no config.json",

@@ -285,6 +285,71 @@ def test_a_remote_repair_gives_up_on_a_server_that_trickles(
     assert not (tmp_path / "out.keras").exists()
 
 
+def test_a_server_that_sends_its_headers_a_byte_at_a_time_is_given_up_on(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each header byte arrives well within a socket timeout, so only a
+    limit on the request as a whole ends it: in about the time limit, for
+    `repair` (which has no per-file deadline) and `scan` alike."""
+    url = served.behave("slow-headers.keras", "slow-headers")
+    started = time.monotonic()
+    code = main(["repair", url, "-o", str(tmp_path / "out.keras"), "--timeout", "1"])
+    took = time.monotonic() - started
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"repair: {url}: cannot read it (the server did not answer in time); "
+        "nothing written\n",
+    )
+    assert took < 4, took  # a HEAD, then a ranged GET (the size), a second each
+    assert list(tmp_path.iterdir()) == []
+    started = time.monotonic()
+    code, _, err = scan(capsys, url, "--timeout", "1")
+    assert time.monotonic() - started < 4  # the per-file deadline is 4 s
+    assert (code, err) == (
+        2,
+        f"scan: {url}: cannot read it (the server did not answer in time)\n",
+    )
+
+
+def test_a_download_the_server_cuts_short_is_not_taken_for_the_file(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = synthetic_archive(tmp_path / "cut.keras", 1 << 20)
+    size = model.stat().st_size
+    (served._server.folder / "cut.keras").write_bytes(model.read_bytes())
+    model.unlink()
+    url = served.behave("cut.keras", "cut-short")
+    served.reset_counts()
+    assert main(["repair", url, "-o", str(tmp_path / "out.keras")]) == 2
+    sent = served.bytes_sent
+    assert size // 2 <= sent < size
+    assert capsys.readouterr().err == (
+        f"repair: {url}: cannot read it (the transfer stopped after {sent} of "
+        f"{size} bytes); nothing written\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_local_output_is_refused_before_the_download(
+    served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    existing = tmp_path / "fixed.keras"
+    existing.write_bytes(b"someone's file")
+    served.reset_counts()
+    assert main(["repair", f"{served.url}/big.keras", "-o", str(existing)]) == 2
+    assert capsys.readouterr().err == (
+        f"repair: {existing} exists; pass --force to overwrite it; nothing written\n"
+    )
+    assert (served.requests, served.bytes_sent) == ([], 0)
+    assert existing.read_bytes() == b"someone's file"
+    missing = tmp_path / "no-such-folder" / "fixed.keras"
+    assert main(["repair", f"{served.url}/big.keras", "-o", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"repair: {missing.parent} is not an existing folder; nothing written\n"
+    )
+    assert (served.requests, served.bytes_sent) == ([], 0)
+
+
 def test_http_urls_that_name_folders_are_refused_in_one_line(
     served: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -284,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         code = int(arguments.handler(arguments))
-    except KeyboardInterrupt:
-        say(f"{arguments.command}: interrupted", error=True)
+    except KeyboardInterrupt:  # repair: before it began, so nothing written
+        written = "; nothing written" if arguments.command == "repair" else ""
+        say(f"{arguments.command}: interrupted{written}", error=True)
         code = 130
     finish()
     return code

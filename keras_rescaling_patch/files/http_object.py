@@ -5,8 +5,10 @@
 ``config.json``. No third-party package is needed for it, and every bound
 is ours to set:
 
-- each request has a time limit, for connecting and for the whole body, so
-  a server that does not answer, or answers a byte a minute, is given up on;
+- each request has a time limit for connecting and receiving the answer's
+  headers, and another for the body, so a server that does not answer, or
+  answers a byte a second, is given up on (a socket's own timeout bounds
+  each wait, not the sum: a watchdog cuts the connection when time is up);
 - a server that ignores ``Range`` and sends the whole file is read only as
   far as the range needed, then the connection is closed: nothing is ever
   downloaded whole by surprise;
@@ -18,6 +20,8 @@ is ours to set:
 from __future__ import annotations
 
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -48,10 +52,91 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         follow = super().redirect_request(request, fp, code, message, headers, new)
         if follow is not None:  # the standard handler turns HEAD into GET
             follow.method = request.get_method()
+            follow.watchdog = getattr(request, "watchdog", None)  # type: ignore[attr-defined]
         return follow
 
 
-_OPENER = urllib.request.build_opener(_Redirects)
+class _Watchdog:
+    """Cuts the connections of one request (its redirects included) if the
+    answer's headers have not all arrived ``seconds`` after it began.
+
+    A socket's timeout bounds each wait for bytes, and a server that sends
+    a header byte a second never lets one run out; ``http.client`` would
+    wait for hours. Closing the socket from here makes the blocked read
+    return, and ``expired`` tells the caller it was the time limit.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:  # a cut under way has finished
+            pass
+
+    def watch(self, connection: Any) -> None:
+        """Cut ``connection`` too, including after it connects late."""
+        connect = connection.connect
+
+        def connect_in_time() -> None:
+            connect()
+            with self._lock:
+                if self.expired:
+                    _shut(connection)
+
+        connection.connect = connect_in_time
+        with self._lock:
+            self._connections.append(connection)
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    if connection.sock is not None:
+        try:
+            connection.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
+class _Watched(urllib.request.AbstractHTTPHandler):
+    """A handler whose connections the request's watchdog can cut."""
+
+    def do_open(
+        self, http_class: Any, req: urllib.request.Request, **http_conn_args: Any
+    ) -> Any:
+        watchdog = getattr(req, "watchdog", None)
+
+        def connection(*args: Any, **kwargs: Any) -> Any:
+            made = http_class(*args, **kwargs)
+            if watchdog is not None:
+                watchdog.watch(made)
+            return made
+
+        return super().do_open(connection, req, **http_conn_args)
+
+
+class _HTTPHandler(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPSHandler(_Watched, urllib.request.HTTPSHandler):
+    pass
+
+
+_OPENER = urllib.request.build_opener(_Redirects, _HTTPHandler, _HTTPSHandler)
 
 
 def _describe(error: BaseException) -> str:
@@ -87,12 +172,19 @@ class HttpObject:
             self.url, method=method, headers={"User-Agent": USER_AGENT, **headers}
         )
         self.requests += 1
-        try:
-            response = _OPENER.open(request, timeout=self.timeout)
-        except HttpError:
-            raise
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise HttpError(_describe(error)) from None
+        with _Watchdog(self.timeout) as watchdog:
+            request.watchdog = watchdog  # type: ignore[attr-defined]
+            try:
+                response = _OPENER.open(request, timeout=self.timeout)
+            except HttpError:
+                raise
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                if watchdog.expired:
+                    raise HttpError(_describe(TimeoutError())) from None
+                raise HttpError(_describe(error)) from None
+        if watchdog.expired:
+            response.close()
+            raise HttpError(_describe(TimeoutError()))
         # Where a redirect led, later requests go straight.
         self.url = response.geturl()
         return response
@@ -161,6 +253,7 @@ class HttpObject:
         arrive, so a server that trickles a byte a second is given up on.
         """
         with self._open("GET", {}) as response, open(destination, "xb") as out:
+            announced = response.headers.get("Content-Length", "")
             pace = Pace(self.timeout)
             try:
                 while True:
@@ -171,6 +264,14 @@ class HttpObject:
                     pace.arrived(len(chunk))
             except (OSError, TimeoutError) as error:
                 raise HttpError(_describe(error)) from None
+            if announced.isdigit():  # a connection closed early is no end
+                check_complete(pace.total, int(announced))
+
+
+def check_complete(received: int, size: int) -> None:
+    """Refuse a whole-file transfer that ended short of the file's size."""
+    if received != size:
+        raise HttpError(f"the transfer stopped after {received} of {size} bytes")
 
 
 # A whole-file transfer must move at least this much per time limit.
@@ -188,11 +289,13 @@ class Pace:
         self.timeout = timeout
         self.began = time.monotonic()
         self.moved = 0
+        self.total = 0
 
     def arrived(self, count: int) -> None:
         """Note ``count`` more bytes; :class:`TooSlow` if the span that just
         ended moved too little."""
         self.moved += count
+        self.total += count
         now = time.monotonic()
         if now - self.began < self.timeout:
             return

@@ -465,6 +465,7 @@ def read_model(
         if head == HDF5_SIGNATURE:
             config, mapped = _read_hdf5_config(source, max_config_bytes, max_read_bytes)
             return ModelFile(config, None, legacy_hdf5=True, mapped_bytes=mapped)
+        _refuse_what_is_no_json(head, whole=False)  # before reading to the limit
         text = stream.read(max_config_bytes + 1)
     except FileNotFoundError:  # a remote object deleted while it was read
         raise UnreadableModel("no longer exists (deleted while it was read)") from None
@@ -472,13 +473,20 @@ def read_model(
         raise UnreadableModel(f"cannot read it ({_reason(error)})") from None
     if len(text) > max_config_bytes:
         raise _too_big("the file", source.size, max_config_bytes)
-    if text.startswith(ZIP_MEMBER_SIGNATURE):
+    _refuse_what_is_no_json(text, whole=True)
+    return ModelFile(parse_config(text, "the file", max_config_bytes), None)
+
+
+def _refuse_what_is_no_json(start: bytes, *, whole: bool) -> None:
+    """Refuse a file whose first bytes (or ``whole`` text) show it is neither
+    an archive (the end was looked at already) nor a model JSON file; a
+    truncated archive is named as such, whatever its size."""
+    if start.startswith(ZIP_MEMBER_SIGNATURE):
         raise UnreadableModel(
             "a damaged or truncated zip archive (its end-of-archive record is missing)"
         )
-    if not text.lstrip()[:1] == b"{":
+    if start.lstrip()[:1] not in ((b"{",) if whole else (b"", b"{")):
         raise UnreadableModel("not a Keras archive (no zip) nor a model JSON file")
-    return ModelFile(parse_config(text, "the file", max_config_bytes), None)
 
 
 def _ends_like_a_zip(source: Readable) -> bool:

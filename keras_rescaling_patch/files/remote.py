@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keras_rescaling_patch.files.http_object import HttpObject, Pace
+from keras_rescaling_patch.files.http_object import HttpObject, Pace, check_complete
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -252,6 +252,9 @@ def download(url: str, destination: Path, timeout: float) -> None:
         while part := source.read(PART_BYTES):
             out.write(part)
             pace.arrived(len(part))
+        size = getattr(source, "size", None)
+        if isinstance(size, int):
+            check_complete(pace.total, size)
 
 
 def upload(source: Path, url: str, timeout: float, *, replace: bool) -> None:

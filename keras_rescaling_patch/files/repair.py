@@ -89,13 +89,20 @@ def _refuse_unless_regular(path: Path, what: str = "") -> None:
         raise RepairRefused(f"{path}{what} is not a regular file")
 
 
-def _check_destination(source: Path, destination: Path, force: bool) -> None:
+def check_destination(source: Path | None, destination: Path, force: bool) -> None:
+    """Refuse an output that must not or cannot be written, before any work
+    (``source`` is ``None`` while the input is still to be downloaded). The
+    publishing step checks again: this only spares a wasted read."""
     if not destination.parent.is_dir():
         raise RepairRefused(f"{destination.parent} is not an existing folder")
     if not os.path.lexists(destination):
         return
     _refuse_unless_regular(destination)
-    if destination.exists() and os.path.samefile(source, destination):
+    if (
+        source is not None
+        and destination.exists()
+        and os.path.samefile(source, destination)
+    ):
         raise RepairRefused("the output is the input; use --in-place")
     if not force:
         raise RepairRefused(f"{destination} exists; pass --force to overwrite it")
@@ -257,7 +264,7 @@ def repair(
     elif destination is None:
         raise RepairRefused("give an output file (-o OUT) or --in-place")
     else:
-        _check_destination(source_path, destination, force)
+        check_destination(source_path, destination, force)
     keep = backup_path(source_path) if in_place and backup else None
     with keras_file.open_source(source_path, follow_symlinks=not in_place) as source:
         if in_place:

@@ -189,6 +189,11 @@ def _remote(
                 source, ERROR,
                 error=f"{output} exists; pass --force to overwrite it; nothing written",
             )  # fmt: skip
+    else:  # a local output: refused before a download that would be wasted
+        try:
+            repair.check_destination(None, Path(remote.local_path(output)), force)
+        except repair.RepairRefused as error:
+            return RepairReport(source, ERROR, error=f"{error}; nothing written")
     with tempfile.TemporaryDirectory(prefix="keras-rescaling-patch-") as folder:
         work = Path(folder)
         local_source = work / "source" / _name(source)

@@ -245,11 +245,19 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
     what = f"Keras {installed} is installed but" if installed else "Keras"
     missing = error.name if isinstance(error, ModuleNotFoundError) else None
     if missing in BACKEND_MODULES:
+        import os
+
+        chosen = os.environ.get("KERAS_BACKEND") or missing
+        lacking = (  # Keras 3.0-3.4's numpy backend imports jax
+            f"its {missing} backend is not installed"
+            if chosen == missing
+            else f"its {chosen} backend needs {missing}, which is not installed"
+        )
         return Verdict(
             installed,
             False,
             False,
-            f"{what} cannot be imported: its {missing} backend is not installed "
+            f"{what} cannot be imported: {lacking} "
             f"(No module named {missing!r}). Install a backend (for example "
             "`pip install tensorflow-cpu`, or `jax[cpu]`, or `torch`) or set "
             "KERAS_BACKEND to one that is installed; the shim applies when "
