@@ -25,6 +25,7 @@ cost that import a millisecond or more to create.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 
 from keras_rescaling_patch._keras_releases import (
@@ -245,8 +246,6 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
     what = f"Keras {installed} is installed but" if installed else "Keras"
     missing = error.name if isinstance(error, ModuleNotFoundError) else None
     if missing in BACKEND_MODULES:
-        import os
-
         chosen = os.environ.get("KERAS_BACKEND") or missing
         lacking = (  # Keras 3.0-3.4's numpy backend imports jax
             f"its {missing} backend is not installed"
