@@ -30,6 +30,8 @@ check: lint typecheck
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
+	$(BIN)/vermin --no-tips --violations --target=3.10- keras_rescaling_patch tests support
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/python scripts/matrix_report.py --check-docs
 
@@ -104,7 +106,7 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
 
-$(VENV)/.installed: $(UV) $(STACK) setup.cfg pyproject.toml
+$(VENV)/.installed: $(UV) $(STACK) pyproject.toml
 	$(UV) pip install --quiet --python $(BIN)/python -r requirements/test.txt -e .
 	touch $@
 

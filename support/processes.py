@@ -27,6 +27,7 @@ RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
 WITHOUT_SHIM = "KRP_TESTS_WITHOUT_SHIM"
 # The wheel under test (make builds it); built on demand when unset.
 WHEEL = "KRP_WHEEL"
+SDIST = "KRP_SDIST"
 
 
 def helpers_folder() -> Path:
@@ -81,23 +82,33 @@ def uv() -> str:
     return found
 
 
-def built_wheel() -> Path:
-    """The wheel under test: ``$KRP_WHEEL``, or one built now from this checkout
-    into ``build/test-wheel`` (once per process; the variable is then set, so
-    children and later calls use it)."""
-    given = os.environ.get(WHEEL)
+def _built(kind: str, variable: str) -> Path:
+    """This checkout's ``kind`` (``wheel`` or ``sdist``): ``$variable``, or one
+    built now into ``build/test-{kind}`` (once per process; the variable is
+    then set, so children and later calls use it)."""
+    given = os.environ.get(variable)
     if given:
         return Path(given).resolve()
-    out = ROOT / "build" / "test-wheel"
+    out = ROOT / "build" / f"test-{kind}"
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run(
-        [uv(), "build", "--quiet", "--wheel", "--out-dir", str(out), str(ROOT)],
+        [uv(), "build", "--quiet", f"--{kind}", "--out-dir", str(out), str(ROOT)],
         check=True,
         env=environment(),
     )
-    [wheel] = out.glob("*.whl")
-    os.environ[WHEEL] = str(wheel)
-    return wheel
+    [built] = out.glob("*.whl" if kind == "wheel" else "*.tar.gz")
+    os.environ[variable] = str(built)
+    return built
+
+
+def built_wheel() -> Path:
+    """The wheel under test (``$KRP_WHEEL``, or built from this checkout)."""
+    return _built("wheel", WHEEL)
+
+
+def built_sdist() -> Path:
+    """The sdist under test (``$KRP_SDIST``, or built from this checkout)."""
+    return _built("sdist", SDIST)
 
 
 def make_venv(

@@ -1,8 +1,10 @@
-"""The package needs only Keras, NumPy and the standard library at run time.
+"""The package imports only the standard library, and the user's Keras.
 
-Keras 3.0-3.3 do not bring ``packaging`` (3.4+ do), so importing it would
-break the very releases this package exists for; ``rich`` is the one extra
-that every Keras 3 release installs.
+Keras and NumPy are the user's (the shim patches the Keras it finds; the
+file tools import neither), and nothing else may be imported: Keras 3.0-3.3
+do not bring ``packaging`` (3.4+ do), and nothing the package would need
+is installed with it (it has no dependency). ``make lint`` runs deptry too,
+against the declared extras.
 """
 
 from __future__ import annotations
@@ -17,12 +19,7 @@ from packaging.version import Version as ReferenceVersion
 from keras_rescaling_patch._keras_releases import InvalidVersion, Version
 
 PACKAGE = Path(__file__).resolve().parent.parent / "keras_rescaling_patch"
-ALLOWED = set(sys.stdlib_module_names) | {
-    "keras",
-    "numpy",
-    "rich",
-    "keras_rescaling_patch",
-}
+ALLOWED = set(sys.stdlib_module_names) | {"keras", "numpy", "keras_rescaling_patch"}
 
 
 def imported_top_level_names(path: Path) -> set[str]:

@@ -48,7 +48,10 @@ def _big_truncated(path: Path) -> Path:
 
 
 def _big_noise(path: Path) -> Path:
+    """17 MiB of random bytes that do not begin like JSON (one time in about
+    200 they used to begin with ``{``, which is a model JSON file too big)."""
     with path.open("wb") as stream:
+        stream.write(b"\x00")
         for _ in range(17):
             stream.write(os.urandom(1 << 20))
     return path

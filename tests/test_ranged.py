@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 
 import pytest
@@ -40,7 +41,7 @@ def test_every_read_gives_the_files_bytes_and_nothing_is_fetched_twice(
         reader.seek(start)
         assert reader.read(length) == data[start : start + length]
     fetched = sorted(fetch.calls)
-    for (_, end), (start, _) in zip(fetched, fetched[1:]):
+    for (_, end), (start, _) in itertools.pairwise(fetched):
         assert end <= start, "a byte was fetched twice"
     assert reader.bytes_fetched == sum(end - start for start, end in fetched)
     assert reader.requests == len(fetched)

@@ -314,7 +314,7 @@ def test_progress_bar_only_on_a_terminal_for_big_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert repair(capsys, files["affected"], "-o", tmp_path / "a.keras")[2] == ""
-    monkeypatch.setattr(progress, "SHOW_ABOVE_BYTES", 0)
+    monkeypatch.setattr(progress, "REPAIR_ABOVE_BYTES", 0)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     code, _, err = repair(capsys, files["affected"], "-o", tmp_path / "b.keras")
     assert code == 0 and "repair affected.keras" in err

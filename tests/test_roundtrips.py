@@ -13,7 +13,9 @@ from tests.roundtrips import ROUNDTRIPS
 
 
 def assert_same_arguments(original: keras.Model, reloaded: keras.Model) -> None:
-    pairs = list(zip(rescaling_layers(original), rescaling_layers(reloaded)))
+    pairs = list(
+        zip(rescaling_layers(original), rescaling_layers(reloaded), strict=True)
+    )
     assert pairs, "the model has no Rescaling layer"
     for before, after in pairs:
         for name in ("scale", "offset"):

@@ -13,13 +13,13 @@ import argparse
 import json
 import math
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import keras_rescaling_patch
-from keras_rescaling_patch.cli.output import clear_line, printable, say, write
+from keras_rescaling_patch.cli.output import printable, say, write
+from keras_rescaling_patch.cli.progress import copy_progress, progress_line, size_text
 
 FORMATS = ("text", "json", "jsonl", "sarif")
 PROGRESS_AFTER_SECONDS = 1.0
@@ -223,10 +223,16 @@ def command_scan(arguments: argparse.Namespace) -> int:
     summary = Summary()
     kept: list[FileReport] = []
     skipped: dict[str, int] = {}
-    with _Progress(arguments.format) as progress:
+    watched = arguments.format in ("text", "sarif", "json")
+    with progress_line(enabled=watched, after=PROGRESS_AFTER_SECONDS) as line:
         for report in reports:
             summary.add(report)
-            progress.update(summary)
+            line.show(
+                lambda: (
+                    f"scan: {summary.files} files, {summary.affected} affected, "
+                    f"{summary.errors} errors..."
+                )
+            )
             if arguments.format == "jsonl":
                 write(json.dumps(report.as_dict()) + "\n", flush=True)
             elif arguments.format == "text":
@@ -252,52 +258,12 @@ def command_scan(arguments: argparse.Namespace) -> int:
     return exit_code
 
 
-class _Progress:
-    """One updating line on a terminal's stderr, for scans that take a while."""
-
-    def __init__(self, format: str) -> None:
-        self.live = sys.stderr.isatty() and format in ("text", "sarif", "json")
-        self.began = time.monotonic()
-        self.shown = 0.0
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def update(self, summary: Any) -> None:
-        now = time.monotonic()
-        if not self.live or now - self.began < PROGRESS_AFTER_SECONDS:
-            return
-        if now - self.shown < 0.2:
-            return
-        self.shown = now
-        try:
-            sys.stderr.write(
-                f"\rscan: {summary.files} files, {summary.affected} affected, "
-                f"{summary.errors} errors..."
-            )
-            sys.stderr.flush()
-        except OSError:
-            self.live = False
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live and self.shown:
-            clear_line()
-
-
-def _size(count: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return str(count)
-
-
 def _print_summary(summary: Any, seconds: float, resumed: int) -> None:
     skipped = f" ({resumed} skipped: already scanned)" if resumed else ""
     say(
         f"scanned {summary.files} file(s){skipped}: {summary.affected} affected, "
         f"{summary.suspect} suspect, {summary.clean} clean, {summary.errors} "
-        f"error(s); {_size(summary.bytes_read)} read in {seconds:.1f} s"
+        f"error(s); {size_text(summary.bytes_read)} read in {seconds:.1f} s"
     )
 
 
@@ -429,7 +395,6 @@ def command_repair(arguments: argparse.Namespace) -> int:
     """Rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 loads."""
     import os
 
-    from keras_rescaling_patch.cli import progress
     from keras_rescaling_patch.files import api, remote
 
     source: str = arguments.file
@@ -442,9 +407,7 @@ def command_repair(arguments: argparse.Namespace) -> int:
         total = 0  # repair says what is wrong with it
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        with progress.progress_bar(
-            f"repair {os.path.basename(source)}", total
-        ) as advance:
+        with copy_progress(f"repair {os.path.basename(source)}", total) as advance:
             report = api.repair(
                 source,
                 arguments.output,

@@ -1,12 +1,14 @@
 """The ``keras-rescaling-patch`` command, for the people around the model.
 
-Exit codes: 0 success; 1 the check found that the model does not work
-here, ``vendor`` refused a modified file, ``scan`` found affected (or
-suspect) layers, or ``repair`` refused what it cannot write exactly; 2 bad
-usage, bad input, a limit reached, an output refused or unwritable, or a
-start-up hook that cannot be written or removed; 130 interrupted, 143
-terminated (``repair``); ``run`` exits with its command's code, 127 when
-the command is not found and 126 when it cannot be run.
+Exit codes: 0 success (``check``: also nothing to check, without Keras or
+beside Keras 2); 1 the check found that the model does not work here or
+an installed Keras cannot be imported, ``vendor`` refused a modified file,
+``scan`` found affected (or suspect) layers, or ``repair`` refused what it
+cannot write exactly; 2 bad usage, bad input, a limit reached, an output
+refused or unwritable, or a start-up hook that cannot be written or
+removed; 130 interrupted, 143 terminated (``repair``); ``run`` exits with
+its command's code, 127 when the command is not found and 126 when it
+cannot be run.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def command_check(arguments: argparse.Namespace) -> int:
 
     with waiting_for(IMPORTING_KERAS):
         report = status.gather()
+    nothing = status.nothing_to_patch(report)
+    if nothing is not None:  # no Keras, or Keras 2: no model of ours can fail here
+        say(f"check: nothing to check: {nothing}")
+        return 0
     if not report["keras_importable"]:
         say(f"check: cannot run: {report['verdict']}", error=True)
         return 1
@@ -185,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
             "imports keras_rescaling_patch first with the KERAS_RESCALING_PATCH "
             "setting programs here get, loading as users do (tf.keras where "
             "TensorFlow is installed). Exit 0 if the model works with the shim "
-            "here; 1 if not, or if Keras cannot be imported; 2 if "
+            "here, or if there is nothing to check (no Keras, or Keras 2); 1 if "
+            "not, or if an installed Keras cannot be imported; 2 if "
             "KERAS_RESCALING_PATCH is not understood."
         ),
     )

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import keras_rescaling_patch
+from keras_rescaling_patch._keras_releases import InvalidVersion, Version
 from keras_rescaling_patch.runtime import activation, control, gate, startup_hook
 
 TENSORFLOW_DISTRIBUTIONS = (
@@ -108,6 +109,25 @@ def gather() -> dict[str, Any]:
     }
 
 
+def nothing_to_patch(report: dict[str, Any]) -> str | None:
+    """Why there is nothing here for the shim at all, in one line, or ``None``.
+
+    Where Keras is not installed, or is Keras 2, a full report would only
+    repeat that: the people asking get the one line that answers them.
+    """
+    version = report["keras_version"]
+    if version is None and not report["keras_importable"]:
+        return str(report["verdict"])
+    if isinstance(version, str) and report["keras_importable"]:
+        try:
+            major = Version.parse(version).major
+        except InvalidVersion:
+            return None
+        if major < 3:
+            return str(report["verdict"])
+    return None
+
+
 def _affected_text(report: dict[str, Any]) -> str:
     if not report["keras_importable"]:
         return "unknown until Keras can be imported"
@@ -115,7 +135,13 @@ def _affected_text(report: dict[str, Any]) -> str:
 
 
 def lines(report: dict[str, Any]) -> list[str]:
-    """The human-readable report."""
+    """The human-readable report: one line where there is nothing to patch."""
+    short = nothing_to_patch(report)
+    if short is not None:
+        found = [f"keras-rescaling-patch {report['package_version']}: {short}"]
+        for hook in report["startup_hooks"]:
+            found.append(f"  start-up hook installed at {hook}: it does nothing here")
+        return found
     keras = report["keras_version"] or "not installed"
     if report["keras_version"] and not report["keras_importable"]:
         keras += " (installed, but it cannot be imported)"

@@ -91,7 +91,7 @@ def _regions(source: int, archive: ModelArchive) -> tuple[int, list[_Region]]:
     ends = [info.header_offset for info in stored[1:]]
     ends.append(archive.central_directory_offset)
     regions = []
-    for info, end in zip(stored, ends):
+    for info, end in zip(stored, ends, strict=True):
         header = _read_at(source, LOCAL_HEADER.size, info.header_offset)
         if len(header) < LOCAL_HEADER.size:
             raise UnreadableModel(f"the archive is truncated at {info.filename!r}")

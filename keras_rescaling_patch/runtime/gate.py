@@ -181,8 +181,8 @@ def decide(
             keras_version,
             False,
             False,
-            f"Keras {keras_version} is Keras 2, which never had the bug; "
-            "the shim stays out.",
+            f"Keras {keras_version} is Keras 2, which never had the bug: not "
+            "affected, nothing to patch.",
         )
     if not has_serializer:
         return Verdict(
