@@ -31,6 +31,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
+	$(BIN)/lint-imports
 	$(BIN)/vermin --no-tips --violations --target=3.10- keras_rescaling_patch tests support
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/python scripts/matrix_report.py --check-docs

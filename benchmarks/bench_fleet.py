@@ -61,7 +61,7 @@ def many_files(folder: Path) -> None:
 
 
 def big_remote(folder: Path) -> None:
-    from tests.servers import RangeServer
+    from support.servers import RangeServer
 
     served = folder / "served"
     served.mkdir()

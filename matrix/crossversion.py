@@ -35,7 +35,7 @@ CONTROL = "control_float_scale"
 def _cases() -> dict[str, object]:
     import keras
 
-    from tests import cases
+    from support import cases
 
     def control() -> tuple[keras.Model, object]:
         inputs = keras.Input(shape=(3,))
@@ -57,7 +57,7 @@ def save(version: str, with_shim: bool) -> None:
     import numpy as np
 
     assert keras.__version__ == version, keras.__version__
-    from keras_rescaling_patch.files import repair
+    from keras_rescaling_patch.files import api
 
     folder = FILES / (version + ("+shim" if with_shim else ""))
     repaired = FILES / f"{version}+repaired"
@@ -71,7 +71,8 @@ def save(version: str, with_shim: bool) -> None:
             np.save(target / f"{name}.input.npy", batch)
             np.save(target / f"{name}.output.npy", output)
         if not with_shim:
-            repair.repair(folder / f"{name}.keras", repaired / f"{name}.keras")
+            report = api.repair(folder / f"{name}.keras", repaired / f"{name}.keras")
+            assert report.status == "repaired", report
 
 
 def _load_one(path: Path) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import keras
 
-from tests.cases import CASES, UNAFFECTED_CASES, rescaling_layers
+from support.cases import CASES, UNAFFECTED_CASES, rescaling_layers
 from tests.roundtrips import ROUNDTRIPS
 
 

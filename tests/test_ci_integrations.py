@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from keras_rescaling_patch.cli.main import main
+from support.servers import npm_tools
 from tests.conftest import AffectedModel
-from tests.servers import npm_tools
 from tests.subprocesses import ROOT, environment
 
 pytestmark = pytest.mark.slow  # npm, pre-commit's own environment

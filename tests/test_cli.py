@@ -6,6 +6,7 @@ import argparse
 import importlib.metadata
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 import keras_rescaling_patch
 from keras_rescaling_patch.cli import selfcheck
 from keras_rescaling_patch.cli.main import build_parser, main
+from support.processes import shared_venv
 from tests.conftest import AffectedModel
 from tests.subprocesses import Venv, environment, run_python
 
@@ -122,6 +124,51 @@ def test_check_under_jax_loads_as_jax_users_write_it(installed_extras: Venv) -> 
     assert "(jax backend)" in out.splitlines()[0]
     assert "reloaded without the shim (keras): fails: " in out
     assert "reloaded with the shim (keras): loads and predicts bit-identically" in out
+
+
+@pytest.fixture(scope="module")
+def installed_legacy_keras() -> Venv:
+    """The affected stack beside tf_keras, TensorFlow's Keras 2."""
+    return Venv(shared_venv("legacy-keras", "tf_keras==2.16.0"))
+
+
+@pytest.mark.slow
+def test_check_under_legacy_keras_checks_the_keras_the_shim_patches(
+    installed_legacy_keras: Venv,
+) -> None:
+    """With TF_USE_LEGACY_KERAS, tf.keras is Keras 2: loading a Keras 3
+    model through it would fail for a reason that is not the bug."""
+    completed = installed_legacy_keras.run(
+        "keras-rescaling-patch", "check", TF_USE_LEGACY_KERAS="1"
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-2000:]
+    out = completed.stdout
+    assert "reloaded without the shim (keras): fails: " in out
+    assert "reloaded with the shim (keras): loads and predicts bit-identically" in out
+
+
+@pytest.mark.slow
+def test_sigterm_during_check_stops_its_children_and_removes_its_files(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """A service manager's TERM: exit 143, no child left running, no
+    temporary folder left behind."""
+    process = subprocess.Popen(
+        [installed.cli, "check"],
+        env=environment(TMPDIR=str(tmp_path)), cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("keras-rescaling-patch-*/shim")):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)  # both children are starting
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (143, "check: terminated\n")
+    assert list(tmp_path.iterdir()) == []
+    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True)
+    assert left.stdout == b"", "a child of check is still running"
 
 
 def test_check_finds_the_backend_as_keras_does(

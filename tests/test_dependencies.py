@@ -35,7 +35,7 @@ def imported_top_level_names(path: Path) -> set[str]:
 # The `check` child loads the model the way users write it: through tf.keras
 # where TensorFlow is installed (it asks importlib first). URLs of object
 # stores need fsspec, the [remote] extra, imported only for such a URL.
-OPTIONAL = {"selfcheck_child.py": {"tensorflow"}, "remote.py": {"fsspec"}}
+OPTIONAL = {"selfcheck_child.py": {"tensorflow"}, "fsspec_store.py": {"fsspec"}}
 
 
 @pytest.mark.parametrize(

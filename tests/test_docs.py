@@ -28,8 +28,8 @@ from sybil import Sybil
 from sybil.parsers.markdown import CodeBlockParser, SkipParser
 
 from support.processes import shared_venv
+from support.servers import moto_server
 from support.synthetic import synthetic_archive
-from tests.servers import moto_server
 from tests.subprocesses import ROOT, Venv, environment
 
 pytestmark = pytest.mark.slow  # TensorFlow, moto, a venv

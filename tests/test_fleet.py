@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import api, fleet, locations, ranged
+from keras_rescaling_patch.files import api
+from keras_rescaling_patch.files.jobs.scan_file import budget
+from keras_rescaling_patch.files.options import Limits
+from keras_rescaling_patch.files.stores import listing, ranged
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
 
@@ -61,7 +64,26 @@ def test_include_and_exclude_narrow_what_a_folder_gives(tree: Path) -> None:
     assert names(taken, tree) == ["team/c.hdf5.keras", "team/deep/b.KERAS"]
     nothing = list(api.scan_many([tree], include=["nowhere/*"]))
     assert [(r.file, r.status) for r in nothing] == [(str(tree), "error")]
-    assert "--include/--exclude" in str(nothing[0].error)
+    assert nothing[0].error == (
+        "is a folder that holds no model file (.keras, .h5, .hdf5) (as narrowed "
+        "by include/exclude)"
+    )
+
+
+def test_each_caller_names_the_settings_its_own_way(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same problem: the command line names its flags, the API its
+    parameters (nothing below the command line spells either)."""
+    code, _, err = scan(capsys, tree, "--include", "nowhere/*")
+    assert code == 2 and err == (
+        f"scan: {tree}: is a folder that holds no model file (.keras, .h5, .hdf5) "
+        "(as narrowed by --include/--exclude)\n"
+    )
+    [tiny] = api.scan_many([tree / "a.keras"], max_config_mib=0.0001)
+    assert tiny.error is not None and "(raise it with max_config_mib)" in tiny.error
+    code, _, err = scan(capsys, tree / "a.keras", "--max-config-mib", "0.0001")
+    assert code == 2 and "(raise it with --max-config-mib)" in err
 
 
 def test_a_file_named_explicitly_is_scanned_whatever_its_name(tree: Path) -> None:
@@ -184,7 +206,7 @@ def test_json_and_jsonl_carry_every_file(
     assert code == document["exit_code"] == 2
     assert document["summary"] == {
         "files": 4, "affected": 3, "suspect": 0, "clean": 0, "errors": 1,
-        "bytes_read": sum(f["bytes_read"] for f in document["files"]),
+        "skipped": 0, "bytes_read": sum(f["bytes_read"] for f in document["files"]),
     }  # fmt: skip
     assert code == main(["scan", str(tree), "--format", "json"])
     capsys.readouterr()
@@ -233,8 +255,8 @@ def test_a_resume_file_that_cannot_be_used_is_one_line(
     code, _, err = scan(capsys, tree, "--resume", garbage)
     assert code == 2
     assert err == (
-        f"scan: --resume: line 1 of {garbage} is not a line of scan's --format "
-        "jsonl output\n"
+        f"scan: --resume: line 1 of {garbage} is not a line of a scan's JSON "
+        "Lines output\n"
     )
 
 
@@ -316,7 +338,9 @@ def test_the_api_repairs_and_reports_without_raising(
     assert [r.argument for r in report.repairs] == ["scale", "offset"]
     again = api.repair(affected_model.path, out)
     assert (again.status, again.exit_code) == ("error", 2)
-    assert again.error == f"{out} exists; pass --force to overwrite it; nothing written"
+    assert (
+        again.error == f"{out} exists; pass force=True to overwrite it; nothing written"
+    )
     assert api.scan(out).status == "clean"
     assert api.repair(out, tmp_path / "copy.keras").status == "copied"
     memory_out = api.repair(affected_model.path, "memory://fixed/a.keras")
@@ -326,8 +350,10 @@ def test_the_api_repairs_and_reports_without_raising(
     )
     assert api.scan("memory://fixed/a.keras").status == "clean"
     refused = api.repair("memory://fixed/a.keras", in_place=True)
-    assert refused.status == "error" and "--in-place works on local files only" in str(
-        refused.error
+    assert refused.error == (
+        "memory://fixed/a.keras: in_place=True works on local files only; write the "
+        "result elsewhere with an output (an existing object is never replaced "
+        "without force=True); nothing written"
     )
 
 
@@ -344,12 +370,12 @@ def test_limits_hold_for_remote_input(tmp_path: Path) -> None:
         report = api.scan("memory://limits/huge.keras")
         assert report.error is not None and "over the limit" in report.error
         assert report.bytes_read <= ranged.TAIL_BYTES
-        tight = fleet.Limits(max_config_bytes=1024, max_read_bytes=1024)
-        budget = ranged.RangeReader(
-            lambda s, e: b"\0" * (e - s), 1 << 30, budget=tight.budget
+        tight = Limits(max_config_bytes=1024, max_read_bytes=1024)
+        reader = ranged.RangeReader(
+            lambda s, e: b"\0" * (e - s), 1 << 30, budget=budget(tight)
         )
         with pytest.raises(ranged.ReadBudgetExceeded, match="more than"):
-            budget.read(tight.budget + 1)
+            reader.read(budget(tight) + 1)
     finally:
         memory.rm("/limits", recursive=True)
 
@@ -357,6 +383,6 @@ def test_limits_hold_for_remote_input(tmp_path: Path) -> None:
 def test_locations_never_import_fsspec_for_local_paths(tree: Path) -> None:
     """Checked for real in a fresh interpreter in test_remote.py; here the
     selection alone."""
-    selection = locations.Selection(include=("*.keras",), exclude=("skip/*",))
+    selection = listing.Selection(include=("*.keras",), exclude=("skip/*",))
     assert selection.takes("a/b.keras") and not selection.takes("skip/b.keras")
     assert not selection.takes("b.txt")

@@ -280,3 +280,18 @@ def test_a_missing_backend_module_is_named_with_the_backend_that_needs_it(
     monkeypatch.setenv("KERAS_BACKEND", chosen)
     verdict = gate.verdict_for_import_error(ModuleNotFoundError(name="jax"))
     assert f"cannot be imported: {words} (No module named 'jax')" in verdict.reason
+
+
+def test_a_keras_that_fails_to_import_is_not_taken_for_no_keras(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``check`` says "nothing to check" only where there is nothing: no
+    Keras at all, or a Keras 2, even one that cannot be imported."""
+    monkeypatch.setattr(gate, "distribution_version", lambda *names: None)
+    broken = gate.verdict_for_import_error(RuntimeError("boom"))
+    assert not broken.nothing_to_patch and "boom" in broken.reason
+    missing = ModuleNotFoundError("No module named 'keras'", name="keras")
+    assert gate.verdict_for_import_error(missing).nothing_to_patch
+    monkeypatch.setattr(gate, "distribution_version", lambda *names: "2.15.0")
+    keras_2 = gate.verdict_for_import_error(ModuleNotFoundError("numpy", name="numpy"))
+    assert keras_2.nothing_to_patch and "is Keras 2" in keras_2.reason

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import keras_file
+from keras_rescaling_patch.files.options import DEFAULT_MAX_CONFIG_MIB, MIB
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
 
@@ -42,7 +42,7 @@ def _big_truncated(path: Path) -> Path:
     not what is wrong with it."""
     whole = synthetic_archive(path.with_name("whole.keras"), 20 << 20)
     with whole.open("rb") as stream:
-        path.write_bytes(stream.read(keras_file.DEFAULT_MAX_CONFIG_BYTES + 4096))
+        path.write_bytes(stream.read(DEFAULT_MAX_CONFIG_MIB * MIB + 4096))
     whole.unlink()
     return path
 
@@ -117,7 +117,7 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     ),
     "zip bomb": (
         lambda p, s: _zip(
-            p, [("config.json", b" " * (keras_file.DEFAULT_MAX_CONFIG_BYTES + 1))]
+            p, [("config.json", b" " * (DEFAULT_MAX_CONFIG_MIB * MIB + 1))]
         ),
         "over the limit",
     ),

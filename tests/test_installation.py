@@ -34,6 +34,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 STACKS = {
     "keras-2.15-on-tensorflow-2.15": ("tensorflow-cpu==2.15.1",),
+    # Keras 2 that cannot even be imported (no TensorFlow, no NumPy).
+    "keras-2.15-alone": ("keras==2.15.0",),
     "keras-3.4.1-on-tensorflow-2.16.2": (
         "tensorflow-cpu==2.16.2",
         "keras==3.4.1",
@@ -245,3 +247,33 @@ def test_check_beside_keras_2_says_in_one_line_it_is_not_affected() -> None:
     )
     assert (completed.returncode, completed.stderr) == (0, "")
     assert completed.stdout == f"check: nothing to check: {KERAS_2}\n"
+
+
+def test_the_wheel_holds_every_module_of_the_tree() -> None:
+    """The package list in pyproject.toml is written by hand: a new
+    subpackage missing from it would be missing from every install."""
+    package = Path(keras_rescaling_patch.__file__).resolve().parent
+    tree = {
+        str(path.relative_to(package.parent))
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    with zipfile.ZipFile(built_wheel()) as wheel:
+        shipped = {name for name in wheel.namelist() if name.endswith(".py")}
+    assert tree <= shipped, sorted(tree - shipped)
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_a_keras_2_that_cannot_be_imported_is_still_not_affected(
+    command: str,
+) -> None:
+    """Its version is in its metadata: importing it (and failing) would
+    add nothing but noise."""
+    completed = installed("keras-2.15-alone").run("keras-rescaling-patch", command)
+    assert (completed.returncode, completed.stderr) == (0, "")
+    lead = (
+        f"keras-rescaling-patch {VERSION}: "
+        if command == "status"
+        else ("check: nothing to check: ")
+    )
+    assert completed.stdout == f"{lead}{KERAS_2}\n"

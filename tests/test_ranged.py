@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keras_rescaling_patch.files import ranged
+from keras_rescaling_patch.files.stores import ranged
 
 
 class Fetcher:

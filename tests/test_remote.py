@@ -19,10 +19,15 @@ import pytest
 
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import api, fleet, ranged, remote
+from keras_rescaling_patch.files import api
+from keras_rescaling_patch.files.jobs.scan_file import scan_remote
+from keras_rescaling_patch.files.options import Limits
+from keras_rescaling_patch.files.stores import ranged
+from keras_rescaling_patch.files.stores.fsspec_store import FsspecStore
+from keras_rescaling_patch.files.stores.location import Url
+from support.servers import RangeServer, azurite, moto_server
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel, heavy_h5
-from tests.servers import RangeServer, azurite, moto_server
 from tests.subprocesses import Venv, cli_in_bare_interpreter, environment
 
 pytestmark = pytest.mark.slow  # servers, and a 200 MiB model
@@ -217,7 +222,7 @@ def test_missing_objects_and_buckets_are_reported(s3: str) -> None:
     s3fs.S3FileSystem().pipe_file("models/tmp/gone.keras", b"soon gone")
     s3fs.S3FileSystem().rm("models/tmp/gone.keras")
     # Deleted between the listing (which gave its size) and the read:
-    gone = fleet.scan_remote(f"{s3}/tmp/gone.keras", fleet.Limits(), size=9)
+    gone = scan_remote(Url(f"{s3}/tmp/gone.keras", "s3"), Limits(), size=9)
     assert gone.error == "no longer exists (deleted while it was read)"
 
 
@@ -233,7 +238,7 @@ def test_repair_from_and_to_a_bucket_never_clobbers(
         f"repair: {target} exists; pass --force to overwrite it; nothing written\n"
     )
     # Created by someone else after the check: S3's If-None-Match refuses.
-    monkeypatch.setattr(remote, "exists", lambda url, timeout: False)
+    monkeypatch.setattr(FsspecStore, "exists", lambda self, url: False)
     assert main(["repair", source, "-o", target]) == 2
     assert "appeared while repairing" in capsys.readouterr().err
     monkeypatch.undo()

@@ -6,11 +6,13 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
@@ -19,8 +21,8 @@ import pytest
 
 from keras_rescaling_patch.cli import progress
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import archive_rewrite
-from support.synthetic import synthetic_archive
+from keras_rescaling_patch.files.model import archive_rewrite
+from support.synthetic import sparse_archive, synthetic_archive
 from tests.conftest import AffectedModel
 from tests.subprocesses import Venv, cli_in_bare_interpreter, environment
 
@@ -225,24 +227,42 @@ def test_that_refusal_is_needed_a_list_would_change_float64_outputs() -> None:
     assert not np.array_equal(*layer_out)
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A file system of 256 KiB of its own (tmpfs), mounted for the test."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", str(folder)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr!r}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
 def test_a_full_disk_leaves_no_output_and_the_input_untouched(
     files: dict[str, Path],
-    tmp_path: Path,
+    small_disk: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    model = copy_of(files["affected"], tmp_path)
+    """A real full disk: the input on a small file system, and what is left
+    of it filled, so writing the result runs out of space."""
+    model = copy_of(files["affected"], small_disk)
     original = model.read_bytes()
-
-    def disk_full(self: object, data: bytes) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(archive_rewrite.Writer, "_write_all", disk_full)
-    for arguments in (["-o", tmp_path / "out.keras"], ["--in-place"]):
+    free = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(
+        bytes(free.f_bavail * free.f_frsize - 4096)  # less than the output needs
+    )
+    before = listing(small_disk)
+    for arguments in (["-o", small_disk / "out.keras"], ["--in-place"]):
         code, stdout, err = repair(capsys, model, *arguments)
         assert (code, stdout) == (2, "")
         assert "No space left on device" in err and len(err.splitlines()) == 1
-        assert listing(tmp_path) == ["affected.keras"]
+        assert listing(small_disk) == before
         assert model.read_bytes() == original
 
 
@@ -320,24 +340,6 @@ def test_progress_bar_only_on_a_terminal_for_big_files(
     assert code == 0 and "repair affected.keras" in err
 
 
-def test_zip64_records_are_written_when_offsets_need_them(
-    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past 4 GiB sizes and offsets move to zip64 records; shown at a low limit."""
-    monkeypatch.setattr(archive_rewrite, "ZIP64_LIMIT", 100)
-    out = tmp_path / "zip64.keras"
-    assert main(["repair", str(files["affected"]), "-o", str(out)]) == 0
-    with zipfile.ZipFile(out) as archive:
-        assert archive.testzip() is None
-        weights = archive.getinfo("model.weights.h5")
-        assert weights.header_offset > 100 and weights.extract_version >= 45
-    assert (
-        raw_members(out)["model.weights.h5"]
-        == raw_members(files["affected"])["model.weights.h5"]
-    )
-    keras.models.load_model(out)
-
-
 def _zip64_records(extra: bytes) -> int:
     count, position = 0, 0
     while position + 4 <= len(extra):
@@ -348,14 +350,48 @@ def _zip64_records(extra: bytes) -> int:
     return count
 
 
-@pytest.mark.parametrize("output_limit", [100, archive_rewrite.ZIP64_LIMIT])
-def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
-    output_limit: int,
-    files: dict[str, Path],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+FOUR_GIB = 4 << 30
+ZIP64_FROM = 0xFFFFFFFF  # a 32-bit field holding this means "see zip64"
+
+
+@pytest.fixture
+def in_memory() -> Iterator[Path]:
+    """A private folder on tmpfs (/dev/shm): a sparse source costs nothing,
+    and an output of 4 GiB is written at memory speed, then freed."""
+    folder = Path(tempfile.mkdtemp(prefix="krp-zip64-", dir="/dev/shm"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow  # 4 GiB copied, in memory
+def test_zip64_records_are_written_where_sizes_and_offsets_need_them(
+    affected_model: AffectedModel, in_memory: Path
 ) -> None:
-    """An input written with zip64 records (as zipfile does past 2 GiB)."""
+    """Weights past 4 GiB, and a member after them: their size and offset,
+    and the directory's, go to zip64 records, and nothing else does."""
+    with zipfile.ZipFile(affected_model.path) as original:
+        config = original.read("config.json")
+    source = sparse_archive(in_memory / "big.keras", config, FOUR_GIB + (1 << 20))
+    out = in_memory / "out.keras"
+    assert main(["repair", str(source), "-o", str(out), "--no-sync"]) == 0
+    with zipfile.ZipFile(out) as archive:
+        members = {info.filename: info for info in archive.infolist()}
+        for info in members.values():
+            wide = info.header_offset >= ZIP64_FROM or info.file_size >= ZIP64_FROM
+            assert _zip64_records(info.extra) == int(wide), info.filename
+            assert not wide or info.extract_version >= 45, info.filename
+        assert members["model.weights.h5"].file_size == FOUR_GIB + (1 << 20)
+        assert members["assets/after-weights.txt"].header_offset > FOUR_GIB
+        assert archive.read("assets/after-weights.txt") == b"after the weights\n"
+        assert json.loads(archive.read("config.json")) != json.loads(config)
+    assert out.stat().st_size > FOUR_GIB
+
+
+def test_zip64_input_gets_no_zip64_records_where_the_output_needs_none(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input written with zip64 records (as zipfile does past 2 GiB, made
+    here by lowering zipfile's own threshold): a small output needs none."""
     source = tmp_path / "zip64-input.keras"
     with monkeypatch.context() as patch:
         patch.setattr(zipfile, "ZIP64_LIMIT", 100)
@@ -367,14 +403,16 @@ def test_zip64_input_gets_exactly_the_zip64_records_the_output_needs(
                 target.writestr(info, original.read(info))
     with zipfile.ZipFile(source) as archive:
         assert _zip64_records(archive.getinfo("model.weights.h5").extra) == 1
-    monkeypatch.setattr(archive_rewrite, "ZIP64_LIMIT", output_limit)
     out = tmp_path / "out.keras"
     assert main(["repair", str(source), "-o", str(out)]) == 0
     with zipfile.ZipFile(out) as archive:
         assert archive.testzip() is None
         for info in archive.infolist():
-            wide = info.header_offset >= output_limit or info.file_size >= output_limit
-            assert _zip64_records(info.extra) == int(wide), info.filename
+            assert _zip64_records(info.extra) == 0, info.filename
+    assert (
+        raw_members(out)["model.weights.h5"] == raw_members(source)["model.weights.h5"]
+    )
+    keras.models.load_model(out)
 
 
 def test_without_kernel_copy_or_pread_the_output_is_the_same(

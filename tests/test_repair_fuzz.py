@@ -36,8 +36,9 @@ from hypothesis.extra import numpy as hnp
 
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import config_repair, repair
-from tests.cases import rescaling_layers
+from keras_rescaling_patch.files.jobs import repair_local as repair
+from keras_rescaling_patch.files.model import config_repair
+from support.cases import rescaling_layers
 from tests.conftest import AffectedModel
 
 EXAMPLES = int(os.environ.get("KRP_FUZZ_EXAMPLES", "30"))

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from keras_rescaling_patch.files import repair
-from tests.cases import CASES, UNAFFECTED_CASES, Case, run
+from keras_rescaling_patch.files.jobs import repair_local as repair
+from support.cases import CASES, UNAFFECTED_CASES, Case, run
 
 
 @pytest.fixture

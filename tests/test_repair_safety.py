@@ -24,7 +24,8 @@ import pytest
 
 from keras_rescaling_patch import _atomic
 from keras_rescaling_patch.cli.main import main
-from keras_rescaling_patch.files import repair
+from keras_rescaling_patch.files.jobs import repair_local as repair
+from keras_rescaling_patch.files.options import RepairOptions
 from support.synthetic import synthetic_archive
 from tests.conftest import AffectedModel
 from tests.subprocesses import NOBODY, Venv, as_another_user, environment
@@ -65,7 +66,10 @@ def test_an_input_replaced_during_in_place_is_left_alone(
     other.write_bytes(b"another model, written meanwhile")
     progress = once(lambda: os.replace(other, model))
     with pytest.raises(repair.RepairRefused, match="changed while"):
-        repair.repair(model, in_place=True, backup=backup, progress=progress)
+        repair.repair(
+            model,
+            options=RepairOptions(in_place=True, backup=backup, progress=progress),
+        )
     assert model.read_bytes() == b"another model, written meanwhile"
     assert listing(tmp_path) == [model.name]
 
@@ -79,7 +83,9 @@ def test_an_input_written_into_during_the_run_is_not_published(
             stream.write(b"XXXX")
 
     with pytest.raises(repair.RepairRefused, match="changed while"):
-        repair.repair(model, in_place=True, progress=once(scribble))
+        repair.repair(
+            model, options=RepairOptions(in_place=True, progress=once(scribble))
+        )
     assert listing(tmp_path) == [model.name]
 
 
@@ -89,7 +95,7 @@ def test_an_output_created_meanwhile_is_never_overwritten(
     out = tmp_path / "out.keras"
     progress = once(lambda: out.write_bytes(b"precious"))
     with pytest.raises(repair.RepairRefused, match="appeared while"):
-        repair.repair(model, out, progress=progress)
+        repair.repair(model, out, RepairOptions(progress=progress))
     assert out.read_bytes() == b"precious"
     assert listing(tmp_path) == sorted([model.name, out.name])
 
@@ -241,7 +247,7 @@ def test_a_backup_created_meanwhile_is_never_overwritten(
     keep = Path(f"{model}.bak")
     progress = once(lambda: keep.write_bytes(b"someone else's backup"))
     with pytest.raises(repair.RepairRefused, match="appeared while repairing"):
-        repair.repair(model, in_place=True, progress=progress)
+        repair.repair(model, options=RepairOptions(in_place=True, progress=progress))
     assert keep.read_bytes() == b"someone else's backup"
     assert digest(model) == before
     assert listing(model.parent) == sorted([model.name, keep.name])

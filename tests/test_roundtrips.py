@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.cases import CASES, Case, rescaling_layers, run
+from support.cases import CASES, Case, rescaling_layers, run
 from tests.roundtrips import ROUNDTRIPS
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import keras_rescaling_patch
-from tests.cases import UNAFFECTED_CASES, Case
+from support.cases import UNAFFECTED_CASES, Case
 
 
 @pytest.mark.fix

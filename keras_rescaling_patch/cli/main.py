@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 import keras_rescaling_patch
-from keras_rescaling_patch.cli import file_commands
+from keras_rescaling_patch.cli import repair_command, scan_command
 from keras_rescaling_patch.cli.output import (
     escape_unencodable,
     finish,
@@ -27,13 +27,28 @@ from keras_rescaling_patch.cli.output import (
     say,
     waiting_for,
 )
+from keras_rescaling_patch.cli.signals import (
+    EXIT_TERMINATED,
+    Terminated,
+    terminated_raises,
+)
 
 IMPORTING_KERAS = "importing Keras (and its backend) to see what it does here"
+
+
+def startup_hook_installed() -> bool:
+    from keras_rescaling_patch.runtime import startup_hook
+
+    return bool(startup_hook.installed_hooks())
 
 
 def command_status(arguments: argparse.Namespace) -> int:
     from keras_rescaling_patch.cli import status
 
+    keras_2 = None if arguments.json else status.keras_2_without_importing()
+    if keras_2 is not None and not startup_hook_installed():
+        say(f"keras-rescaling-patch {keras_rescaling_patch.__version__}: {keras_2}")
+        return 0
     with waiting_for(IMPORTING_KERAS):
         report = status.gather()
     if arguments.json:
@@ -47,6 +62,10 @@ def command_status(arguments: argparse.Namespace) -> int:
 def command_check(arguments: argparse.Namespace) -> int:
     from keras_rescaling_patch.cli import selfcheck, status
 
+    keras_2 = status.keras_2_without_importing()
+    if keras_2 is not None:  # no model of ours can fail here
+        say(f"check: nothing to check: {keras_2}")
+        return 0
     with waiting_for(IMPORTING_KERAS):
         report = status.gather()
     nothing = status.nothing_to_patch(report)
@@ -62,10 +81,11 @@ def command_check(arguments: argparse.Namespace) -> int:
         flush=True,
     )
     steps = iter(range(1, 3))
-    result = selfcheck.run_check(
-        lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True),
-        setting=report["setting"],
-    )
+    with terminated_raises():  # its children are stopped, its files removed
+        result = selfcheck.run_check(
+            lambda text: say(f"  [{next(steps)}/2] {text}...", flush=True),
+            setting=report["setting"],
+        )
     for label, reload in (("without", result.without_shim), ("with", result.with_shim)):
         how = f" ({reload.loader})" if reload.loader else ""
         say(f"  reloaded {label} the shim{how}: {reload.describe()}")
@@ -221,8 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--reverse", action="store_true", help="undo the patch (restore pristine)"
     )
     vendor.set_defaults(handler=command_vendor)
-    file_commands.add_scan(commands)
-    file_commands.add_repair(commands)
+    scan_command.add_scan(commands)
+    repair_command.add_repair(commands)
     run = commands.add_parser(
         "run",
         usage="keras-rescaling-patch run [-h] -- COMMAND [ARGS...]",
@@ -295,5 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         written = "; nothing written" if arguments.command == "repair" else ""
         say(f"{arguments.command}: interrupted{written}", error=True)
         code = 130
+    except Terminated:
+        say(f"{arguments.command}: terminated", error=True)
+        code = EXIT_TERMINATED
     finish()
     return code

@@ -2,7 +2,8 @@
 
 Streams escape what they cannot encode (an ASCII terminal, a lone
 surrogate in a layer name); a reader that went away (``| head``) or a full
-device only stops the output, and the exit code still tells what was done;
+device only stops the output, with one line on stderr saying so, and the
+exit code still tells what was done;
 names and paths from files are printed with control characters escaped.
 """
 
@@ -49,8 +50,11 @@ def write(text: str, *, flush: bool = False) -> None:
 def _stop_writing(stream: Any, failure: OSError) -> None:
     """Send what else goes to ``stream`` nowhere, and remember why."""
     global _output_failure
-    if _output_failure is None and not isinstance(failure, BrokenPipeError):
-        _output_failure = failure.strerror or str(failure)
+    if _output_failure is None:
+        if isinstance(failure, BrokenPipeError):
+            _output_failure = "its reader closed the pipe before the end"
+        else:
+            _output_failure = failure.strerror or str(failure)
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

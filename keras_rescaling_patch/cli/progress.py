@@ -76,15 +76,6 @@ def progress_line(
         line.close()
 
 
-def size_text(count: float) -> str:
-    """``12.5 KiB``: a byte count for people."""
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TiB"
-
-
 class BytesDone:
     """What a copy of ``total`` bytes shows: share, bytes, speed, time left."""
 
@@ -98,6 +89,8 @@ class BytesDone:
         self.done += count
 
     def text(self) -> str:
+        from keras_rescaling_patch.files.reports.text import size_text
+
         share = 100 * self.done / self.total if self.total else 100.0
         line = (
             f"{self.description}: {share:3.0f}% {size_text(self.done)} of "

@@ -165,30 +165,50 @@ def run_check(
             "reloading it in two fresh interpreters, at the same time: one "
             "stock, one that imports keras_rescaling_patch first"
         )
-        children = {}
-        for with_shim in (False, True):
-            # Each child gets its own copy: Keras 3.4 unpacks the weights
-            # beside the .keras file while loading, so two loads of one file
-            # in one folder at the same time can delete each other's copy.
-            own = Path(folder) / ("shim" if with_shim else "stock")
-            own.mkdir()
-            shutil.copy2(model, own / model.name)
-            children[with_shim] = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(CHILD_SCRIPT),
-                    "--shim" if with_shim else "--stock",
-                    str(own / model.name),
-                    str(inputs),
-                    str(expected),
-                ],
-                env=_child_environment(with_shim, setting),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+        children: dict[bool, subprocess.Popen[str]] = {}
+        try:
+            return _reload_in_children(
+                model, inputs, expected, folder, setting, children
             )
-        return CheckResult(
-            without_shim=_parse(False, children[False]),
-            with_shim=_parse(True, children[True]),
-            setting=setting,
+        except BaseException:  # Ctrl-C, SIGTERM: the children go too
+            for child in children.values():
+                child.kill()
+                child.wait()
+            raise
+
+
+def _reload_in_children(
+    model: Path,
+    inputs: Path,
+    expected: Path,
+    folder: str,
+    setting: str,
+    children: dict[bool, subprocess.Popen[str]],
+) -> CheckResult:
+    """Start both children (into ``children``), then wait for their reports."""
+    for with_shim in (False, True):
+        # Each child gets its own copy: Keras 3.4 unpacks the weights
+        # beside the .keras file while loading, so two loads of one file
+        # in one folder at the same time can delete each other's copy.
+        own = Path(folder) / ("shim" if with_shim else "stock")
+        own.mkdir()
+        shutil.copy2(model, own / model.name)
+        children[with_shim] = subprocess.Popen(
+            [
+                sys.executable,
+                str(CHILD_SCRIPT),
+                "--shim" if with_shim else "--stock",
+                str(own / model.name),
+                str(inputs),
+                str(expected),
+            ],
+            env=_child_environment(with_shim, setting),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+    return CheckResult(
+        without_shim=_parse(False, children[False]),
+        with_shim=_parse(True, children[True]),
+        setting=setting,
+    )

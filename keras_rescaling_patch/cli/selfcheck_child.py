@@ -47,11 +47,16 @@ def _configured_backend() -> str:
 def _load_model_function() -> tuple[str, Any]:
     """``tf.keras.models.load_model`` where TensorFlow is installed and is the
     backend, as users write it on TensorFlow 2.16+; ``keras.models.load_model``
-    elsewhere (JAX and PyTorch users import Keras itself)."""
+    elsewhere (JAX and PyTorch users import Keras itself, and tf.keras is not
+    this Keras under TF_USE_LEGACY_KERAS)."""
     import importlib.util
+    import os
 
     tensorflow = importlib.util.find_spec("tensorflow") is not None
-    if tensorflow and _configured_backend() == "tensorflow":
+    # TF_USE_LEGACY_KERAS makes tf.keras the Keras 2 of tf_keras, which has
+    # no bug to check: the Keras 3 the shim patches is `keras` then.
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS") in ("true", "True", "1")
+    if tensorflow and not legacy and _configured_backend() == "tensorflow":
         import tensorflow as tf
 
         return "tf.keras", tf.keras.models.load_model

@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 import keras_rescaling_patch
-from keras_rescaling_patch._keras_releases import InvalidVersion, Version
 from keras_rescaling_patch.runtime import activation, control, gate, startup_hook
 
 TENSORFLOW_DISTRIBUTIONS = (
@@ -106,6 +105,7 @@ def gather() -> dict[str, Any]:
         "active": current.active,  # in this command's own process
         "reason": current.reason,
         "verdict": verdict.reason,
+        "nothing_to_patch": verdict.nothing_to_patch,
     }
 
 
@@ -115,17 +115,19 @@ def nothing_to_patch(report: dict[str, Any]) -> str | None:
     Where Keras is not installed, or is Keras 2, a full report would only
     repeat that: the people asking get the one line that answers them.
     """
-    version = report["keras_version"]
-    if version is None and not report["keras_importable"]:
-        return str(report["verdict"])
-    if isinstance(version, str) and report["keras_importable"]:
-        try:
-            major = Version.parse(version).major
-        except InvalidVersion:
-            return None
-        if major < 3:
-            return str(report["verdict"])
-    return None
+    return str(report["verdict"]) if report["nothing_to_patch"] else None
+
+
+def keras_2_without_importing() -> str | None:
+    """The one line for an installed Keras 2, read from its metadata.
+
+    Importing a Keras 2 answers nothing more, and can cost a screenful
+    (TensorFlow 2.15 beside NumPy 2 prints NumPy's traceback on import).
+    """
+    version = keras_distribution_version()
+    if version is None or not gate.is_keras_2(version):
+        return None
+    return gate.decide(version, None).reason
 
 
 def _affected_text(report: dict[str, Any]) -> str:

@@ -14,53 +14,43 @@ process per file::
 Problems with a file (unreadable, not a model, refused, unwritable) are
 never raised: they are reports with ``error`` set and ``exit_code`` 2 (1
 for a value no plain list can carry exactly), so a map over thousands of
-files returns one result per file. Bad arguments raise ``ValueError``.
-Nothing here imports Keras, TensorFlow, NumPy or, for local files, fsspec.
+files returns one result per file; an ``error`` names the settings that
+would help by these functions' own parameters (``max_config_mib``,
+``force=True``). Bad arguments raise ``ValueError``. Nothing here imports
+Keras, TensorFlow, NumPy or, for local files, fsspec.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import Any
 
-from keras_rescaling_patch.files import fleet, locations, remote
-from keras_rescaling_patch.files.keras_file import (
-    DEFAULT_MAX_CONFIG_BYTES,
-    DEFAULT_MAX_READ_BYTES,
+from keras_rescaling_patch.files.jobs.repair_file import repair_file
+from keras_rescaling_patch.files.jobs.scan_file import scan_location
+from keras_rescaling_patch.files.jobs.scan_many import scan_many as _scan_many
+from keras_rescaling_patch.files.options import (
+    DEFAULT_MAX_ARRAY_ELEMENTS,
+    DEFAULT_MAX_CONFIG_MIB,
+    DEFAULT_MAX_READ_MIB,
+    DEFAULT_TIMEOUT,
+    Limits,
+    RepairOptions,
+    ScanOptions,
+    no_progress,
 )
-from keras_rescaling_patch.files.repair_any import RepairReport, repair_any
-from keras_rescaling_patch.files.reports import FileReport
-
-MIB = 1024 * 1024
+from keras_rescaling_patch.files.reports.repair_report import RepairReport
+from keras_rescaling_patch.files.reports.scan_report import FileReport
+from keras_rescaling_patch.files.stores.location import parse
 
 __all__ = ["FileReport", "RepairReport", "repair", "scan", "scan_many"]
-
-
-MAX_TIMEOUT = 24 * 3600.0  # a day: beyond that, a clock cannot hold it
-
-
-def _limits(max_config_mib: float, max_read_mib: float, timeout: float) -> fleet.Limits:
-    for name, value in (
-        ("max_config_mib", max_config_mib),
-        ("max_read_mib", max_read_mib),
-        ("timeout", timeout),
-    ):
-        if not value > 0:
-            raise ValueError(f"{name} must be a positive number, not {value!r}")
-    if timeout > MAX_TIMEOUT:
-        raise ValueError(
-            f"timeout must be at most {MAX_TIMEOUT:g} seconds, not {timeout!r}"
-        )
-    return fleet.Limits(int(max_config_mib * MIB), int(max_read_mib * MIB), timeout)
 
 
 def scan(
     location: str | os.PathLike[str],
     *,
-    max_config_mib: float = DEFAULT_MAX_CONFIG_BYTES / MIB,
-    max_read_mib: float = DEFAULT_MAX_READ_BYTES / MIB,
-    timeout: float = fleet.DEFAULT_TIMEOUT,
+    max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
+    max_read_mib: float = DEFAULT_MAX_READ_MIB,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> FileReport:
     """Scan one model file: a local path or a URL (``s3://``, ``https://``...).
 
@@ -68,11 +58,10 @@ def scan(
     a remote legacy ``.h5`` up to ``max_read_mib``. ``timeout`` bounds each
     request to a remote store, in seconds.
     """
-    limits = _limits(max_config_mib, max_read_mib, timeout)
-    text = os.fspath(location)
-    if remote.is_remote(text):
-        return fleet.scan_remote(text, limits)
-    return fleet.scan_local(remote.local_path(text), limits)
+    limits = Limits.checked(
+        max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
+    )
+    return scan_location(parse(location), limits)
 
 
 def scan_many(
@@ -81,9 +70,9 @@ def scan_many(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     jobs: int | None = None,
-    max_config_mib: float = DEFAULT_MAX_CONFIG_BYTES / MIB,
-    max_read_mib: float = DEFAULT_MAX_READ_BYTES / MIB,
-    timeout: float = fleet.DEFAULT_TIMEOUT,
+    max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
+    max_read_mib: float = DEFAULT_MAX_READ_MIB,
+    timeout: float = DEFAULT_TIMEOUT,
     skip: Collection[str] = (),
     on_skip: Callable[[str], object] | None = None,
     ordered: bool = True,
@@ -106,12 +95,18 @@ def scan_many(
         )
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs!r}")
-    limits = _limits(max_config_mib, max_read_mib, timeout)
-    selection = locations.Selection(tuple(include), tuple(exclude))
-    names = [os.fspath(item) for item in inputs]
-    return fleet.scan_many(
-        names, selection, limits, jobs, skip=skip, on_skip=on_skip, ordered=ordered
+    options = ScanOptions(
+        include=tuple(include),
+        exclude=tuple(exclude),
+        jobs=jobs,
+        limits=Limits.checked(
+            max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
+        ),
+        skip=skip,
+        on_skip=on_skip,
+        ordered=ordered,
     )
+    return _scan_many([parse(item) for item in inputs], options)
 
 
 def repair(
@@ -122,10 +117,10 @@ def repair(
     backup: bool = True,
     force: bool = False,
     sync: bool = True,
-    max_config_mib: float = DEFAULT_MAX_CONFIG_BYTES / MIB,
-    max_array_elements: int = 1_000_000,
-    timeout: float = fleet.DEFAULT_TIMEOUT,
-    progress: Callable[[int], Any] | None = None,
+    max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
+    max_array_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Callable[[int], None] | None = None,
 ) -> RepairReport:
     """Rewrite array-valued ``Rescaling`` arguments so stock Keras 3.0-3.4 loads.
 
@@ -137,20 +132,19 @@ def repair(
     """
     if in_place == (output is not None):
         raise ValueError("give either an output or in_place=True")
-    if not max_array_elements > 0:
-        raise ValueError(
-            f"max_array_elements must be positive, not {max_array_elements!r}"
-        )
-    limits = _limits(max_config_mib, DEFAULT_MAX_READ_BYTES / MIB, timeout)
-    return repair_any(
-        os.fspath(source),
-        None if output is None else os.fspath(output),
+    limits = Limits.checked(
+        max_config_mib=max_config_mib,
+        timeout=timeout,
+        max_array_elements=max_array_elements,
+    )
+    options = RepairOptions(
         in_place=in_place,
         backup=backup,
         force=force,
         sync=sync,
-        max_config_bytes=limits.max_config_bytes,
-        max_elements=max_array_elements,
-        timeout=timeout,
-        progress=progress or (lambda copied: None),
+        limits=limits,
+        progress=progress or no_progress,
+    )
+    return repair_file(
+        parse(source), None if output is None else parse(output), options
     )

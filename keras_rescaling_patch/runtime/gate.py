@@ -57,18 +57,26 @@ class Verdict:
 
     ``affected``: this Keras has the bug. ``patchable``: the shim knows this
     ``Rescaling`` and may be installed (always when affected; on a fixed
-    Keras 3 only when forced).
+    Keras 3 only when forced). ``nothing_to_patch``: there is no Keras, or
+    it is Keras 2: the question does not arise.
     """
 
-    __slots__ = ("affected", "keras_version", "patchable", "reason")
+    __slots__ = ("affected", "keras_version", "nothing_to_patch", "patchable", "reason")
 
     def __init__(
-        self, keras_version: str | None, affected: bool, patchable: bool, reason: str
+        self,
+        keras_version: str | None,
+        affected: bool,
+        patchable: bool,
+        reason: str,
+        *,
+        nothing_to_patch: bool = False,
     ) -> None:
         self.keras_version = keras_version
         self.affected = affected
         self.patchable = patchable
         self.reason = reason
+        self.nothing_to_patch = nothing_to_patch
 
     def __repr__(self) -> str:
         return (
@@ -166,7 +174,13 @@ def decide(
     functions the shim calls. ``methods``: see :func:`stock_source`.
     """
     if keras_version is None:
-        return Verdict(None, False, False, "Keras is not installed; nothing to patch.")
+        return Verdict(
+            None,
+            False,
+            False,
+            "Keras is not installed; nothing to patch.",
+            nothing_to_patch=True,
+        )
     try:
         version = Version.parse(keras_version)
     except InvalidVersion:
@@ -183,6 +197,7 @@ def decide(
             False,
             f"Keras {keras_version} is Keras 2, which never had the bug: not "
             "affected, nothing to patch.",
+            nothing_to_patch=True,
         )
     if not has_serializer:
         return Verdict(
@@ -243,6 +258,8 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
     if isinstance(error, ModuleNotFoundError) and error.name == "keras":
         return decide(None, None)
     installed = distribution_version("keras")
+    if installed is not None and is_keras_2(installed):
+        return decide(installed, None)  # whatever broke it, Keras 2 is not affected
     what = f"Keras {installed} is installed but" if installed else "Keras"
     missing = error.name if isinstance(error, ModuleNotFoundError) else None
     if missing in BACKEND_MODULES:
@@ -273,6 +290,14 @@ def verdict_for_import_error(error: BaseException) -> Verdict:
 
 # What the import of each Keras backend is called, for a readable verdict.
 BACKEND_MODULES = frozenset({"tensorflow", "jax", "jaxlib", "torch"})
+
+
+def is_keras_2(version: str) -> bool:
+    """Whether a Keras version string is a Keras 2 (or older) release."""
+    try:
+        return Version.parse(version).major < 3
+    except InvalidVersion:
+        return False
 
 
 def distribution_version(*names: str) -> str | None:

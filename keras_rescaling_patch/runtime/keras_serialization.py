@@ -36,7 +36,7 @@ def _plain(value: Any) -> Any:
 def restore(value: Any) -> Any:
     """Return the array a data marker describes, or ``value`` unchanged."""
     # Imported here: at the first layer built, not in `import keras_rescaling_patch`.
-    from keras_rescaling_patch.files.markers import is_data_marker
+    from keras_rescaling_patch._markers import is_data_marker
 
     if not is_data_marker(value):
         return value

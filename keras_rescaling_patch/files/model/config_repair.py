@@ -16,7 +16,9 @@ exactly (NumPy would otherwise truncate or wrap them). Anything else is
 refused rather than changed, and then nothing is changed at all.
 
 The work is bounded: an argument may hold at most ``max_elements``
-values (a flag raises it), and nothing here recurses.
+values (a setting raises it), and nothing here recurses. A marker that no
+Keras could have written (a string for an array, a ragged list) is bad
+input (:class:`MalformedMarker`), not a value to refuse.
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from keras_rescaling_patch.files.float_rounding import (
+from keras_rescaling_patch.files.model.config_scan import AffectedArgument, Finding
+from keras_rescaling_patch.files.model.float_rounding import (
     FLOAT32,
     FLOAT_FORMATS,
     FloatFormat,
     round_to,
 )
-from keras_rescaling_patch.files.scan import AffectedArgument, Finding
+from keras_rescaling_patch.files.model.source import UnreadableModel
+from keras_rescaling_patch.files.options import (
+    DEFAULT_MAX_ARRAY_ELEMENTS,
+    MAX_ARRAY_ELEMENTS,
+)
+from keras_rescaling_patch.files.problems import FileProblem, LimitReached, message
 
 # Mixed policies keep float32 variables but compute in the narrow type.
 MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -43,16 +51,20 @@ INTEGER_RANGES = {
     **{f"uint{bits}": (0, 2**bits - 1) for bits in BITS},
 }
 LARGEST_EXACT_INTEGER = 2**53
-DEFAULT_MAX_ELEMENTS = 1_000_000
 MAX_DIMENSIONS = 32  # NumPy's limit
 
 
-class NotExactlyRepairable(Exception):
-    """A layer whose values cannot be written as plain numbers exactly."""
+class NotExactlyRepairable(FileProblem):
+    """Values that no plain number carries exactly; the message says which."""
 
 
-class TooLarge(Exception):
-    """An argument holds more values than the limit allows; the message says so."""
+class MalformedMarker(UnreadableModel):
+    """A serialized array no Keras could have written (a string, a ragged
+    list): the file is bad input, not a value to round."""
+
+
+class TooLarge(LimitReached):
+    """An argument holds more values than the limit allows."""
 
 
 @dataclass(frozen=True)
@@ -98,17 +110,19 @@ def _flatten(value: Any, limit: int) -> tuple[list[Any], tuple[int, ...]]:
     while level and isinstance(level[0], list):
         width = len(level[0])
         if any(not isinstance(item, list) or len(item) != width for item in level):
-            raise NotExactlyRepairable("holds a ragged list, not an array")
+            raise MalformedMarker("holds a ragged list, not an array")
         shape.append(width)
         if len(shape) > MAX_DIMENSIONS:
-            raise NotExactlyRepairable(f"has more than {MAX_DIMENSIONS} dimensions")
+            raise MalformedMarker(f"has more than {MAX_DIMENSIONS} dimensions")
         if len(level) * width > limit:
-            raise TooLarge(f"holds over {limit} values")
+            raise TooLarge(
+                message(f"holds over {limit} values"), limit, MAX_ARRAY_ELEMENTS
+            )
         level = [item for row in level for item in row]
     if not level:  # an empty array: its shape is all there is
         return [], tuple(shape)
     if any(isinstance(item, list) for item in level):
-        raise NotExactlyRepairable("holds a ragged list, not an array")
+        raise MalformedMarker("holds a ragged list, not an array")
     return level, tuple(shape)
 
 
@@ -129,7 +143,7 @@ def _as_float(number: object) -> float:
         return float(number)
     if isinstance(number, int):
         raise NotExactlyRepairable(f"holds {number!r}, beyond exact floats")
-    raise NotExactlyRepairable(f"holds {type(number).__name__} data")
+    raise MalformedMarker(f"holds {type(number).__name__} data, not numbers")
 
 
 def _exact_integer(number: object, dtype: str) -> float:
@@ -199,8 +213,13 @@ def _plain_value(
     that is not finite."""
     inner = marker["config"]
     if "value" not in inner:
-        raise NotExactlyRepairable("holds an array marker without a value")
-    values, shape = _flatten(inner["value"], max_elements)
+        raise MalformedMarker("holds an array marker without a value")
+    value = inner["value"]
+    if not isinstance(value, (list, int, float)):
+        raise MalformedMarker(
+            f"holds a {type(value).__name__} where an array's values belong"
+        )
+    values, shape = _flatten(value, max_elements)
     numbers = _convert(values, inner.get("dtype"), target)
     finite = all(map(math.isfinite, numbers))
     return _nest(numbers, shape), not finite
@@ -208,7 +227,7 @@ def _plain_value(
 
 def plan_repairs(
     arguments: tuple[AffectedArgument, ...],
-    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
 ) -> list[tuple[AffectedArgument, Any, Repair]]:
     """The plain value for every affected argument, or an exception naming it.
 
@@ -223,12 +242,16 @@ def plan_repairs(
         try:
             target = compute_dtype(argument.layer_config)
             plain, non_finite = _plain_value(argument.marker, target, max_elements)
-        except NotExactlyRepairable as error:
-            raise NotExactlyRepairable(f"{where}: {error}") from None
         except TooLarge as error:
             raise TooLarge(
-                f"{where}: {error} (raise the limit with --max-array-elements)"
+                message(f"{where}: ")
+                + error.message
+                + message(" (raise the limit with ", MAX_ARRAY_ELEMENTS, ")"),
+                error.limit,
+                MAX_ARRAY_ELEMENTS,
             ) from None
+        except (NotExactlyRepairable, MalformedMarker) as error:
+            raise type(error)(message(f"{where}: ") + error.message) from None
         repair = Repair(
             path=finding.path,
             argument=argument.argument,
@@ -244,7 +267,7 @@ def plan_repairs(
 
 def apply_repairs(
     arguments: tuple[AffectedArgument, ...],
-    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
 ) -> tuple[Repair, ...]:
     """Rewrite every affected argument in its (parsed) config, all or none."""
     planned = plan_repairs(arguments, max_elements)

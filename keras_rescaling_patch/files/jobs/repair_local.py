@@ -1,4 +1,4 @@
-"""``repair``: make a model file loadable by stock Keras 3.0-3.4, safely.
+"""``repair`` of a local file: loadable by stock Keras 3.0-3.4, safely.
 
 The result is built in a temporary file beside the destination and moved
 into place in one step once it is complete and on disk, so a crash, a
@@ -7,17 +7,21 @@ never a partial file. What it promises beyond that:
 
 - the input is read through one descriptor opened at the start, so the
   bytes examined, copied and backed up are those of one file; if that
-  file changes while it is read, or (``--in-place``) the path no longer
+  file changes while it is read, or (in place) the path no longer
   names it when the result is ready, nothing is published;
-- ``--in-place`` holds an exclusive advisory lock (``flock``) on the input
+- in place, it holds an exclusive advisory lock (``flock``) on the input
   for the whole run, so a second repair of the same file refuses at once;
   the result is swapped in atomically (``renameat2`` ``RENAME_EXCHANGE``)
   and what was swapped out is checked to be the very file that was read
   (else it is swapped back); ``IN.bak`` is that file (its original name
   links to it); owner, group and mode are kept, or the run refuses;
-- ``-o OUT`` publishes without ``--force`` only where nothing exists (an
-  ``OUT`` created meanwhile is never overwritten), and never over anything
-  but a regular file, ``--force`` or not.
+- to an output, it publishes without ``force`` only where nothing exists
+  (an output created meanwhile is never overwritten), and never over
+  anything but a regular file, ``force`` or not.
+
+Refusals are :class:`RepairRefused`, whose message names the files by
+their role (input, output, backup), so a caller that repairs a copy can
+name the originals.
 """
 
 from __future__ import annotations
@@ -29,27 +33,53 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keras_rescaling_patch import _atomic
-from keras_rescaling_patch.files import archive_rewrite, keras_file, scan
-from keras_rescaling_patch.files.config_repair import (
-    DEFAULT_MAX_ELEMENTS,
+from keras_rescaling_patch.files.model import archive_rewrite, config_scan
+from keras_rescaling_patch.files.model.archive import CONFIG_MEMBER
+from keras_rescaling_patch.files.model.config_repair import (
     NotExactlyRepairable,
     Repair,
     apply_repairs,
 )
+from keras_rescaling_patch.files.model.reader import ModelFile, read_model
+from keras_rescaling_patch.files.options import (
+    FORCE,
+    IN_PLACE,
+    NO_BACKUP,
+    OUTPUT,
+    RepairOptions,
+)
+from keras_rescaling_patch.files.problems import (
+    BACKUP,
+    INPUT,
+    FileProblem,
+    Message,
+    Part,
+    Role,
+    message,
+)
+from keras_rescaling_patch.files.problems import (
+    OUTPUT as OUTPUT_FILE,
+)
+from keras_rescaling_patch.files.stores.local import Identity, LocalFile, open_local
 
 BACKUP_SUFFIX = ".bak"
 
 
-class RepairRefused(Exception):
+class RepairRefused(FileProblem):
     """The request cannot be carried out as given; the message says why.
 
-    ``about`` is the file the message is about when the message does not
-    name one itself.
+    ``about``: the file the message is about, when it names none itself.
     """
 
-    def __init__(self, message: str, about: Path | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, what: Message, about: Part | None = None) -> None:
+        super().__init__(what)
         self.about = about
+
+
+def _named(*parts: Part, **names: Path) -> Message:
+    """A message whose roles are these files (``input=``, ``output=``...)."""
+    roles = {"input": INPUT, "output": OUTPUT_FILE, "backup": BACKUP}
+    return message(*parts, names={roles[k]: str(v) for k, v in names.items()})
 
 
 @dataclass(frozen=True)
@@ -57,13 +87,13 @@ class RepairOutcome:
     """What ``repair`` did."""
 
     repairs: tuple[Repair, ...]
-    other: tuple[scan.Finding, ...]  # other array-valued config, untouched
+    other: tuple[config_scan.Finding, ...]  # other array-valued config, untouched
     written: Path | None  # None: nothing needed writing
     backup: Path | None
     legacy_hdf5: bool = False  # a legacy .h5 file: not rewritten
 
 
-def _suspect_refusal(finding: scan.Finding) -> str:
+def _suspect_refusal(finding: config_scan.Finding) -> str:
     argument = finding.key.rsplit(".", 1)[-1]
     return (
         f"{finding.path} {argument}: a {finding.layer_class} layer, not "
@@ -77,16 +107,25 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BACKUP_SUFFIX)
 
 
-def _refuse_unless_regular(path: Path, what: str = "") -> None:
+def _refuse_unless_regular(path: Path, role: Role) -> None:
     """Only a regular file (or a link) may be replaced; never a device or FIFO."""
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
         return
+    names = {role: str(path)}
     if stat.S_ISDIR(mode):
-        raise RepairRefused(f"{path}{what} is a folder")
+        raise RepairRefused(message(role, " is a folder", names=names))
     if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        raise RepairRefused(f"{path}{what} is not a regular file")
+        raise RepairRefused(message(role, " is not a regular file", names=names))
+
+
+def _exists(role: Role, path: Path) -> RepairRefused:
+    return RepairRefused(
+        message(
+            role, " exists; pass ", FORCE, " to overwrite it", names={role: str(path)}
+        )
+    )
 
 
 def check_destination(source: Path | None, destination: Path, force: bool) -> None:
@@ -94,27 +133,27 @@ def check_destination(source: Path | None, destination: Path, force: bool) -> No
     (``source`` is ``None`` while the input is still to be downloaded). The
     publishing step checks again: this only spares a wasted read."""
     if not destination.parent.is_dir():
-        raise RepairRefused(f"{destination.parent} is not an existing folder")
+        raise RepairRefused(message(f"{destination.parent} is not an existing folder"))
     if not os.path.lexists(destination):
         return
-    _refuse_unless_regular(destination)
+    _refuse_unless_regular(destination, OUTPUT_FILE)
     if (
         source is not None
         and destination.exists()
         and os.path.samefile(source, destination)
     ):
-        raise RepairRefused("the output is the input; use --in-place")
+        raise RepairRefused(message("the output is the input; use ", IN_PLACE))
     if not force:
-        raise RepairRefused(f"{destination} exists; pass --force to overwrite it")
+        raise _exists(OUTPUT_FILE, destination)
 
 
 def _check_backup(keep: Path, force: bool) -> None:
-    _refuse_unless_regular(keep)
+    _refuse_unless_regular(keep, BACKUP)
     if os.path.lexists(keep) and not force:
-        raise RepairRefused(f"{keep} exists; pass --force to overwrite it")
+        raise _exists(BACKUP, keep)
 
 
-def _lock(source: keras_file.ModelSource, path: Path) -> None:
+def _lock(source: LocalFile, path: Path) -> None:
     """Hold an exclusive advisory lock on the input until it is closed."""
     try:
         import fcntl
@@ -123,13 +162,15 @@ def _lock(source: keras_file.ModelSource, path: Path) -> None:
     try:
         fcntl.flock(source.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise RepairRefused("another repair of this file is running", path) from None
+        raise RepairRefused(
+            message("another repair of this file is running"), INPUT
+        ) from None
 
 
 def _write_result(
     target: int,
-    source: keras_file.ModelSource,
-    model: keras_file.ModelFile,
+    source: LocalFile,
+    model: ModelFile,
     new_config: str | None,
     progress: archive_rewrite.Progress,
     sync: bool,
@@ -143,7 +184,7 @@ def _write_result(
     elif model.archive is None:
         writer.write(new_config.encode())
     else:
-        replacement = {keras_file.CONFIG_MEMBER: new_config.encode()}
+        replacement = {CONFIG_MEMBER: new_config.encode()}
         archive_rewrite.rewrite_archive(writer, model.archive, replacement)
 
 
@@ -156,25 +197,38 @@ def _keep_owner(new: _atomic.StagedFile, original: os.stat_result) -> None:
         os.fchown(new.descriptor, original.st_uid, original.st_gid)
     except OSError as error:
         raise RepairRefused(
-            f"cannot keep the owner of {new.destination} (uid {original.st_uid}, "
-            f"gid {original.st_gid}): {error.strerror}; run as that user, or "
-            "write a copy with -o"
+            _named(
+                "cannot keep the owner of ",
+                INPUT,
+                f" (uid {original.st_uid}, gid {original.st_gid}): "
+                f"{error.strerror}; run as that user, or write a copy with ",
+                OUTPUT,
+                input=new.destination,
+            )
         ) from None
 
 
-def _appeared(path: Path) -> RepairRefused:
+def _appeared(role: Role, path: Path) -> RepairRefused:
     return RepairRefused(
-        f"{path} appeared while repairing; pass --force to overwrite it"
+        message(
+            role,
+            " appeared while repairing; pass ",
+            FORCE,
+            " to overwrite it",
+            names={role: str(path)},
+        )
     )
 
 
 def _changed(path: Path) -> RepairRefused:
-    return RepairRefused(f"{path} changed while it was being repaired")
+    return RepairRefused(
+        _named(INPUT, " changed while it was being repaired", input=path)
+    )
 
 
 def _publish_in_place(
     new: _atomic.StagedFile,
-    source: keras_file.ModelSource,
+    source: LocalFile,
     keep: Path | None,
     force: bool,
 ) -> None:
@@ -183,7 +237,7 @@ def _publish_in_place(
     if new.exchange():
         # `new.path` now names what was at `path`: it must be what was read.
         try:
-            swapped_out = keras_file.Identity.of(os.stat(new.path))
+            swapped_out = Identity.of(os.stat(new.path))
         except OSError:
             swapped_out = None
         if swapped_out != source.identity:
@@ -200,7 +254,7 @@ def _publish_in_place(
         except OSError as error:
             new.exchange()  # the original goes back to its name
             if isinstance(error, FileExistsError) and keep is not None:
-                raise _appeared(keep) from None
+                raise _appeared(BACKUP, keep) from None
             raise
         return
     # No atomic swap here: back up by a link, check, then rename over.
@@ -213,18 +267,22 @@ def _publish_in_place(
     new.replace()
 
 
-def _link_backup(source: keras_file.ModelSource, keep: Path, force: bool) -> None:
+def _link_backup(source: LocalFile, keep: Path, force: bool) -> None:
     """``keep`` becomes another name of the file that was read (or a copy)."""
     temporary = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
     try:
         os.link(source.path, temporary)
     except OSError:
         raise RepairRefused(
-            "this file system has neither atomic swaps nor hard links; "
-            "use --no-backup or -o OUT"
+            message(
+                "this file system has neither atomic swaps nor hard links; use ",
+                NO_BACKUP,
+                " or ",
+                OUTPUT,
+            )
         ) from None
     try:
-        if keras_file.Identity.of(os.stat(temporary)) != source.identity:
+        if Identity.of(os.stat(temporary)) != source.identity:
             raise _changed(Path(source.path))
         if force:
             os.replace(temporary, keep)
@@ -232,7 +290,7 @@ def _link_backup(source: keras_file.ModelSource, keep: Path, force: bool) -> Non
             try:
                 os.link(temporary, keep)
             except FileExistsError:
-                raise _appeared(keep) from None
+                raise _appeared(BACKUP, keep) from None
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -240,54 +298,55 @@ def _link_backup(source: keras_file.ModelSource, keep: Path, force: bool) -> Non
 def repair(
     source_path: Path,
     destination: Path | None = None,
-    *,
-    in_place: bool = False,
-    backup: bool = True,
-    force: bool = False,
-    sync: bool = True,
-    progress: archive_rewrite.Progress = lambda copied: None,
-    max_config_bytes: int = keras_file.DEFAULT_MAX_CONFIG_BYTES,
-    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    options: RepairOptions | None = None,
 ) -> RepairOutcome:
-    """Repair ``source_path`` into ``destination``, or into itself with ``in_place``.
+    """Repair ``source_path`` into ``destination``, or into itself (in place).
 
-    Raises ``UnreadableModel`` for input that is not a readable model,
+    Raises ``FileProblem`` for what cannot be done: ``UnreadableModel`` (or
+    ``CannotOpen``) for input that is not a readable model,
     ``NotExactlyRepairable`` when a value cannot be written exactly,
-    ``TooLarge`` past ``max_elements``, ``RepairRefused`` for a destination
-    it must not touch or a file that changed meanwhile, and ``OSError``
+    ``TooLarge`` past the array limit, ``RepairRefused`` for a destination
+    it must not touch or a file that changed meanwhile; and ``OSError``
     when writing fails; in every case everything is left as it was.
-    ``sync=False`` skips the fsyncs: still atomic for a killed process or a
-    full disk, but a power cut soon after may lose the new file's data.
+    ``options.sync=False`` skips the fsyncs: still atomic for a killed
+    process or a full disk, but a power cut soon after may lose the new
+    file's data.
     """
+    options = options or RepairOptions()
+    in_place, force, sync = options.in_place, options.force, options.sync
     if in_place:
         destination = source_path
     elif destination is None:
-        raise RepairRefused("give an output file (-o OUT) or --in-place")
+        raise RepairRefused(message("give ", OUTPUT, " or ", IN_PLACE))
     else:
         check_destination(source_path, destination, force)
-    keep = backup_path(source_path) if in_place and backup else None
-    with keras_file.open_source(source_path, follow_symlinks=not in_place) as source:
+    keep = backup_path(source_path) if in_place and options.backup else None
+    with open_local(str(source_path), follow_symlinks=not in_place) as source:
         if in_place:
             _lock(source, source_path)
-        model = keras_file.read_model(source, max_config_bytes)
-        found = scan.scan_config(model.config)
+        model = read_model(source, options.limits)
+        found = config_scan.scan_config(model.config)
         if model.legacy_hdf5 and found.arguments:
             raise RepairRefused(
-                "a legacy HDF5 (.h5) model holding array-valued Rescaling "
-                "arguments; repair rewrites .keras and model .json files only: "
-                "load it with the shim, or save it again as .keras",
-                source_path,
+                message(
+                    "a legacy HDF5 (.h5) model holding array-valued Rescaling "
+                    "arguments; repair rewrites .keras and model .json files "
+                    "only: load it with the shim, or save it again as .keras"
+                ),
+                INPUT,
             )
         if found.suspect:
             raise NotExactlyRepairable(_suspect_refusal(found.suspect[0]))
-        repairs = apply_repairs(found.arguments, max_elements)
+        repairs = apply_repairs(found.arguments, options.limits.max_array_elements)
         if not repairs and in_place:
             return RepairOutcome(repairs, found.other, None, None, model.legacy_hdf5)
         if keep is not None:
             _check_backup(keep, force)
         new_config = json.dumps(model.config) if repairs else None
         with _atomic.staged(destination) as new:
-            _write_result(new.descriptor, source, model, new_config, progress, sync)
+            _write_result(
+                new.descriptor, source, model, new_config, options.progress, sync
+            )
             if not source.unchanged():
                 raise _changed(source_path)
             if in_place:
@@ -296,13 +355,13 @@ def repair(
             if in_place:
                 _publish_in_place(new, source, keep, force)
             elif force:
-                _refuse_unless_regular(destination)
+                _refuse_unless_regular(destination, OUTPUT_FILE)
                 new.replace()
             else:
                 try:
                     new.link_no_clobber()
                 except FileExistsError:
-                    raise _appeared(destination) from None
+                    raise _appeared(OUTPUT_FILE, destination) from None
     if sync:
         _atomic.fsync_folder(destination.parent)
     return RepairOutcome(repairs, found.other, destination, keep, model.legacy_hdf5)

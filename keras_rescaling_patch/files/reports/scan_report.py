@@ -2,7 +2,9 @@
 
 The command line's text, JSON, JSON Lines and SARIF, and the Python API,
 all render :class:`FileReport`; its exit code is the command's for that
-file (0 nothing affected, 1 affected or suspect, 2 not read).
+file (0 nothing affected, 1 affected or suspect, 2 not read). A file that
+could not be read holds its problem as a message, which each output words
+its own way (``error`` is the Python API's words).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from keras_rescaling_patch.files.scan import Finding
+from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.problems import Message, Spelling, api_spelling
 
 CLEAN, AFFECTED, SUSPECT, ERROR = "clean", "affected", "suspect", "error"
 
@@ -21,9 +24,10 @@ class FileReport:
 
     ``format``: ``"keras"`` (an archive), ``"json"`` (a bare model config)
     or ``"hdf5"`` (a legacy model); ``None`` when it could not be read, and
-    then ``error`` says why in one line. ``bytes_read``: bytes read from the
-    file (or the store); ``requests``: requests made, for a remote file;
-    ``size``: the file's size, where it was learnt.
+    then ``problem`` says why (``error``: in one line, in the API's words).
+    ``bytes_read``: bytes read from the file (or the store); ``requests``:
+    requests made, for a remote file; ``size``: the file's size, where it
+    was learnt.
     """
 
     file: str
@@ -31,15 +35,19 @@ class FileReport:
     affected: tuple[Finding, ...] = ()
     suspect: tuple[Finding, ...] = ()
     other: tuple[Finding, ...] = ()
-    error: str | None = None
+    problem: Message | None = None
     bytes_read: int = 0
     requests: int | None = None
     remote: bool = field(default=False, compare=False)
     size: int | None = field(default=None, compare=False)  # of the file, if known
 
     @property
+    def error(self) -> str | None:
+        return None if self.problem is None else self.problem.render()
+
+    @property
     def status(self) -> str:
-        if self.error is not None:
+        if self.problem is not None:
             return ERROR
         if self.affected:
             return AFFECTED
@@ -49,11 +57,12 @@ class FileReport:
     def exit_code(self) -> int:
         return {ERROR: 2, AFFECTED: 1, SUSPECT: 1, CLEAN: 0}[self.status]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json``/``jsonl``)."""
+    def as_dict(self, spelling: Spelling = api_spelling) -> dict[str, Any]:
+        """The JSON form (``--format json``/``jsonl``); ``spelling`` words
+        the settings an error names."""
         report: dict[str, Any] = {"file": self.file, "status": self.status}
-        if self.error is not None:
-            report["error"] = self.error
+        if self.problem is not None:
+            report["error"] = self.problem.render(spelling)
         else:
             report["format"] = self.format
             report["affected"] = [finding.as_dict() for finding in self.affected]
@@ -68,7 +77,8 @@ class FileReport:
 
 @dataclass
 class Summary:
-    """Counts over many reports, for the text output's last lines."""
+    """Counts over many reports; ``skipped``: files a resumed scan did not
+    scan again (their exit codes count, through ``add_skipped``)."""
 
     files: int = 0
     affected: int = 0
@@ -76,7 +86,12 @@ class Summary:
     clean: int = 0
     errors: int = 0
     bytes_read: int = 0
+    skipped: int = 0
     exit_code: int = 0
+
+    def add_skipped(self, exit_code: int) -> None:
+        self.skipped += 1
+        self.exit_code = max(self.exit_code, exit_code)
 
     def add(self, report: FileReport) -> None:
         self.files += 1
@@ -99,5 +114,6 @@ class Summary:
             "suspect": self.suspect,
             "clean": self.clean,
             "errors": self.errors,
+            "skipped": self.skipped,
             "bytes_read": self.bytes_read,
         }

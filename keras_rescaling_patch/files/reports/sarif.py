@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from keras_rescaling_patch.files.reports import FileReport
-from keras_rescaling_patch.files.scan import Finding
+from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.problems import Spelling, api_spelling
+from keras_rescaling_patch.files.reports.scan_report import FileReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/keras-team/keras/issues/20072"
@@ -73,14 +74,16 @@ SUSPECT_RULE = {
 
 
 def _uri(report: FileReport, root: Path) -> dict[str, str]:
+    """The file's URI: a path's bytes as they are on disk, percent-encoded
+    (a name that is not UTF-8 keeps its bytes: ``%FF``)."""
     if report.remote:
         return {"uri": report.file}
     path = Path(os.path.abspath(report.file))
     try:
         relative = path.relative_to(root)
     except ValueError:
-        return {"uri": path.as_uri()}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": ROOT}
+        return {"uri": "file://" + quote(os.fsencode(path.as_posix()))}
+    return {"uri": quote(os.fsencode(relative.as_posix())), "uriBaseId": ROOT}
 
 
 def _physical(report: FileReport, root: Path) -> dict[str, Any]:
@@ -110,7 +113,10 @@ def _result(
     report: FileReport, finding: Finding, rule: dict[str, Any], root: Path
 ) -> dict[str, Any]:
     argument = finding.key.rsplit(".", 1)[-1]
-    identity = f"{report.file}\0{finding.path}\0{argument}".encode()
+    # surrogatepass: a name from a file need not be valid UTF-8.
+    identity = f"{report.file}\0{finding.path}\0{argument}".encode(
+        "utf-8", "surrogatepass"
+    )
     return {
         "ruleId": rule["id"],
         "ruleIndex": 0 if rule is AFFECTED_RULE else 1,
@@ -134,18 +140,27 @@ def _result(
 
 
 def document(
-    reports: Iterable[FileReport], version: str, root: Path | None = None
+    reports: Iterable[FileReport],
+    version: str,
+    root: Path | None = None,
+    *,
+    spelling: Spelling = api_spelling,
+    skipped: int = 0,
 ) -> dict[str, Any]:
-    """The SARIF log of one scan."""
+    """The SARIF log of one scan (``skipped``: files a resumed scan did not
+    read again, counted in the invocation's properties)."""
     base = Path(os.path.abspath(root or os.getcwd()))
     results: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for report in reports:
-        if report.error is not None:
+        if report.problem is not None:
             notifications.append(
                 {
                     "level": "error",
-                    "message": {"text": f"{report.file}: {report.error.rstrip('.')}."},
+                    "message": {
+                        "text": f"{report.file}: "
+                        f"{report.problem.render(spelling).rstrip('.')}."
+                    },
                     "locations": [
                         {"physicalLocation": {"artifactLocation": _uri(report, base)}}
                     ],
@@ -173,6 +188,7 @@ def document(
                     {
                         "executionSuccessful": not notifications,
                         "toolExecutionNotifications": notifications,
+                        "properties": {"skipped": skipped},
                     }
                 ],
                 "results": results,

@@ -5,7 +5,7 @@ dict: ``{"class_name": "__numpy__", "config": {"value": [...], "dtype":
 "float32"}}`` for NumPy arrays, ``"__tensor__"`` for backend tensors. Both
 the shim (which restores them) and the file tools (which find and rewrite
 them) need to recognise exactly these two, and nothing else, so the test
-lives here, at the bottom, importing nothing of either.
+lives here, among the package's shared modules, importing nothing of either.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from keras_rescaling_patch.files.keras_file import MAX_NESTING, UnreadableModel
-from keras_rescaling_patch.files.markers import is_data_marker
+from keras_rescaling_patch._markers import is_data_marker
+from keras_rescaling_patch.files.model.json_config import MAX_NESTING
+from keras_rescaling_patch.files.model.source import UnreadableModel
 
 ARGUMENTS = ("scale", "offset")
 SCALARS = frozenset({int, float, bool, str, type(None)})
@@ -36,10 +37,15 @@ class Finding:
     dtype: str | None
     shape: tuple[int, ...] | None
     layer_class: str | None = None  # for a suspect: the layer's registered name
+    # What stands where an array's values belong, when it is no array (a
+    # string, say): no Keras writes that, so the file is malformed there.
+    malformed: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         report = asdict(self)
         report["shape"] = list(self.shape) if self.shape is not None else None
+        if self.malformed is None:
+            del report["malformed"]  # only where there is something to say
         return report
 
 
@@ -118,12 +124,19 @@ def _segment(entry: Mapping[str, Any]) -> str | None:
 def _finding(path: str, key: str, marker: Mapping[str, Any]) -> Finding:
     inner = marker["config"]
     dtype = inner.get("dtype")
+    value = inner.get("value")
+    malformed = None
+    if "value" not in inner:
+        malformed = "no value"
+    elif not isinstance(value, (list, int, float)):
+        malformed = f"its value is a {type(value).__name__}, not an array"
     return Finding(
         path=path,
         key=key,
         marker=str(marker["class_name"]),
         dtype=dtype if isinstance(dtype, str) else None,
-        shape=shape_of(inner.get("value")) if "value" in inner else None,
+        shape=shape_of(value) if malformed is None else None,
+        malformed=malformed,
     )
 
 

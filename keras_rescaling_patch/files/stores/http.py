@@ -1,4 +1,4 @@
-"""Read parts of a file served over HTTP(S), with the standard library only.
+"""Files served over HTTP(S), read with the standard library only.
 
 ``scan https://host/model.keras`` needs three requests: one for the size
 (``HEAD``), then ranged ``GET`` requests for the end of the archive and for
@@ -25,7 +25,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from keras_rescaling_patch.files.stores.location import Url
+from keras_rescaling_patch.files.stores.remote import Listed, RemoteUnavailable
 
 USER_AGENT = "keras-rescaling-patch"
 MAX_REDIRECTS = 5
@@ -36,7 +41,12 @@ CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
 class HttpError(OSError):
-    """A request failed; the message says why, in a few words."""
+    """A request failed; the message says why, in a few words. ``answered``:
+    the server sent an answer (an error status), rather than none in time."""
+
+    def __init__(self, text: str, *, answered: bool = False) -> None:
+        super().__init__(text)
+        self.answered = answered
 
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
@@ -181,7 +191,8 @@ class HttpObject:
             except (urllib.error.URLError, OSError, ValueError) as error:
                 if watchdog.expired:
                     raise HttpError(_describe(TimeoutError())) from None
-                raise HttpError(_describe(error)) from None
+                answered = isinstance(error, urllib.error.HTTPError)
+                raise HttpError(_describe(error), answered=answered) from None
         if watchdog.expired:
             response.close()
             raise HttpError(_describe(TimeoutError()))
@@ -191,14 +202,16 @@ class HttpObject:
 
     def size(self) -> int:
         """The object's size, from a ``HEAD`` request (or, where a server
-        refuses those, from a one-byte ranged ``GET``)."""
+        refuses those or does not say, from a one-byte ranged ``GET``; a
+        server that does not answer at all is not asked twice)."""
         try:
             with self._open("HEAD", {}) as response:
                 length = response.headers.get("Content-Length", "")
                 if length.isdigit():
                     return int(length)
-        except HttpError:
-            pass
+        except HttpError as error:
+            if not error.answered:
+                raise
         with self._open("GET", {"Range": "bytes=0-0"}) as response:
             found = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
         if found is None or not found[3].isdigit():
@@ -305,3 +318,31 @@ class Pace:
                 f"{self.timeout:g} s"
             )
         self.began, self.moved = now, 0
+
+
+class HttpStore:
+    """The store for ``http://`` and ``https://``: one file per URL, read by
+    ranges or downloaded whole; a folder cannot be listed nor a file written."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    def reader(self, url: Url) -> HttpObject:
+        return HttpObject(url.text, self.timeout)
+
+    def list(self, url: Url) -> Iterator[Listed]:
+        if url.names_folder:
+            raise RemoteUnavailable(
+                f"{url.scheme}:// has no way to list a folder; name each file's "
+                "URL (folders and prefixes: s3://, gs://, az://... with fsspec)"
+            )
+        yield Listed(url.text, None)
+
+    def exists(self, url: Url) -> bool:
+        raise RemoteUnavailable(f"cannot write to {url.scheme}:// URLs")
+
+    def download(self, url: Url, destination: Path) -> None:
+        HttpObject(url.text, self.timeout).download(destination)
+
+    def upload(self, source: Path, url: Url, *, replace: bool) -> None:
+        raise RemoteUnavailable(f"cannot write to {url.scheme}:// URLs")

@@ -7,8 +7,8 @@ each. :class:`RangeReader` keeps the fetched ranges and fetches a missing
 one in a single request: a read near the end fetches the whole tail
 window at once (the end record and, for a model archive, the directory),
 and a reader that knows what comes next says so with :meth:`prefetch`
-(``files/keras_file.py`` does for ``config.json``). A budget bounds the
-bytes fetched per file, whatever the file claims about itself.
+(the archive reader does for ``config.json``). A budget bounds the bytes
+fetched per file, whatever the file claims about itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from keras_rescaling_patch.files.options import MAX_CONFIG, MAX_READ
+from keras_rescaling_patch.files.problems import LimitReached, message
+
 # The end of an archive: its 22-byte end record, a comment of up to 64 KiB,
 # and (for a Keras archive) a directory of a few hundred bytes.
 TAIL_BYTES = 128 * 1024
@@ -24,7 +27,7 @@ TAIL_BYTES = 128 * 1024
 MIN_FETCH_BYTES = 64 * 1024
 
 
-class ReadBudgetExceeded(OSError):
+class ReadBudgetExceeded(LimitReached):
     """More bytes were needed than the file may cost; the message says how many."""
 
 
@@ -172,8 +175,17 @@ class RangeReader(io.RawIOBase):
     def _spend(self, count: int) -> None:
         if self._budget is not None and self.bytes_fetched + count > self._budget:
             raise ReadBudgetExceeded(
-                f"reading it needs more than {self._budget} bytes (the limit for one "
-                "file; raise --max-config-mib or --max-read-mib to allow more)"
+                message(
+                    f"reading it needs more than {self._budget} bytes (the limit "
+                    "for one file; raise ",
+                    MAX_CONFIG,
+                    " or ",
+                    MAX_READ,
+                    " to allow more)",
+                ),
+                self._budget,
+                MAX_CONFIG,
+                MAX_READ,
             )
 
     def _store(self, start: int, data: bytes) -> None:

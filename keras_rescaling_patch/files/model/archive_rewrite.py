@@ -26,12 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from keras_rescaling_patch._atomic import write_all
-from keras_rescaling_patch.files.keras_file import (
+from keras_rescaling_patch.files.model.archive import (
     END_OF_ARCHIVE,
     ZIP_MEMBER_SIGNATURE,
     ModelArchive,
-    UnreadableModel,
 )
+from keras_rescaling_patch.files.model.source import UnreadableModel
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
@@ -40,11 +40,10 @@ ZIP64_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4sQ2H2L4Q")
 ZIP64_LOCATOR = struct.Struct("<4sLQL")
 ZIP64_EXTRA_ID = 0x0001
 UTF8_NAMES = 0x800
-# A 32-bit field holding this value means "see the zip64 record".
+# A 32-bit field holding this value means "see the zip64 record": sizes and
+# offsets from this value on are written there.
 ZIP64_MARKER = 0xFFFFFFFF
 ZIP64_COUNT_MARKER = 0xFFFF
-# Sizes and offsets from here on need the zip64 record (a name for tests).
-ZIP64_LIMIT = ZIP64_MARKER
 ZIP64_VERSION = 45
 DEFAULT_VERSION = 20
 CHUNK_BYTES = 64 * 1024 * 1024  # per kernel copy call
@@ -139,7 +138,7 @@ class Writer:
         self.early_writeback = early_writeback and hasattr(os, "posix_fadvise")
 
     def write(self, data: bytes) -> None:
-        self._write_all(data)
+        write_all(self.target, data)
         self.position += len(data)
 
     def copy(self, start: int, length: int) -> None:
@@ -163,9 +162,6 @@ class Writer:
         if self.early_writeback:
             os.posix_fadvise(self.target, offset, length, os.POSIX_FADV_DONTNEED)
 
-    def _write_all(self, data: bytes) -> None:
-        write_all(self.target, data)
-
     def _copy_chunk(self, offset: int, length: int) -> int:
         if self.kernel_copy:
             try:
@@ -177,7 +173,7 @@ class Writer:
                     raise
                 self.kernel_copy = False
         data = _read_at(self.source, min(length, BUFFER_BYTES), offset)
-        self._write_all(data)
+        write_all(self.target, data)
         return len(data)
 
 
@@ -218,8 +214,8 @@ class _Entry:
 
     def record(self) -> bytes:
         values = [self.file_size, self.compress_size, self.offset]
-        wide = [value for value in values if value >= ZIP64_LIMIT]
-        fields = [ZIP64_MARKER if value >= ZIP64_LIMIT else value for value in values]
+        wide = [value for value in values if value >= ZIP64_MARKER]
+        fields = [ZIP64_MARKER if value >= ZIP64_MARKER else value for value in values]
         extra = _without_zip64(self.extra)
         version = self.extract_version
         if wide:
@@ -328,7 +324,7 @@ def _write_new_member(
 
 def _zip64_end_records(count: int, offset: int, size: int, position: int) -> bytes:
     """The zip64 end records, if the directory needs them (else nothing)."""
-    if count < ZIP64_COUNT_MARKER and offset < ZIP64_LIMIT and size < ZIP64_LIMIT:
+    if count < ZIP64_COUNT_MARKER and offset < ZIP64_MARKER and size < ZIP64_MARKER:
         return b""
     record = ZIP64_END_OF_CENTRAL_DIRECTORY.pack(
         b"PK\x06\x06",
@@ -376,8 +372,8 @@ def rewrite_archive(
             0,
             min(count, ZIP64_COUNT_MARKER),
             min(count, ZIP64_COUNT_MARKER),
-            size if size < ZIP64_LIMIT else ZIP64_MARKER,
-            directory_offset if directory_offset < ZIP64_LIMIT else ZIP64_MARKER,
+            size if size < ZIP64_MARKER else ZIP64_MARKER,
+            directory_offset if directory_offset < ZIP64_MARKER else ZIP64_MARKER,
             len(archive.comment),
         )
         + archive.comment

@@ -1,0 +1,68 @@
+"""What ``repair`` did with one file, for every output and the Python API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keras_rescaling_patch.files.model.config_repair import Repair
+from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.problems import Message, Spelling, api_spelling
+
+REPAIRED, UNCHANGED, COPIED, REFUSED, ERROR = (
+    "repaired",
+    "unchanged",
+    "copied",
+    "refused",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What ``repair`` did with one file.
+
+    ``status``: ``repaired`` (written to ``output``), ``copied`` (nothing to
+    repair; copied unchanged to ``output``), ``unchanged`` (nothing to
+    repair in place), ``refused`` (a value no plain list carries exactly,
+    exit code 1) or ``error`` (exit code 2); ``problem`` says why (``error``:
+    in one line, in the API's words).
+    """
+
+    file: str
+    status: str
+    output: str | None = None
+    backup: str | None = None
+    repairs: tuple[Repair, ...] = ()
+    other: tuple[Finding, ...] = ()
+    problem: Message | None = None
+
+    @property
+    def error(self) -> str | None:
+        return None if self.problem is None else self.problem.render()
+
+    @property
+    def exit_code(self) -> int:
+        return {REFUSED: 1, ERROR: 2}.get(self.status, 0)
+
+    def as_dict(self, spelling: Spelling = api_spelling) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "output": self.output,
+            "backup": self.backup,
+            "repairs": [
+                {
+                    "path": item.path,
+                    "argument": item.argument,
+                    "marker": item.marker,
+                    "stored_dtype": item.stored_dtype,
+                    "compute_dtype": item.compute_dtype,
+                    "shape": list(item.shape),
+                    "non_finite": item.non_finite,
+                }
+                for item in self.repairs
+            ],
+            "error": None if self.problem is None else self.problem.render(spelling),
+            "exit_code": self.exit_code,
+        }
