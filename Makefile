@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # does: each later `import tensorflow` in it is seconds faster.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo check test test-engines lint typecheck unit unit-without-shim dist dist-check bench clean \
+.PHONY: demo check test test-engines test-verdicts lint typecheck unit unit-without-shim dist dist-check bench clean \
 	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
@@ -35,6 +35,7 @@ lint: $(VENV)/.installed
 	$(BIN)/vermin --no-tips --violations --target=3.10- keras_rescaling_patch tests support
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/python scripts/matrix_report.py --check-docs
+	$(BIN)/python scripts/restoration_report.py --check
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
@@ -52,6 +53,11 @@ unit-without-shim: $(VENV)/.installed
 test-engines: $(VENV)/.installed
 	$(BIN)/pytest -m engines -q
 	$(BIN)/pytest -m engines -q --without-shim
+
+# scan's verdicts and repair against stock Keras releases around each boundary
+# of the table (tests/test_differential_verdicts.py); part of `make test`.
+test-verdicts: $(VENV)/.installed
+	$(BIN)/pytest -m verdicts -q
 
 # A release is one command: the sdist and the wheel in dist/, checked.
 dist: $(VENV)/.installed

@@ -5,6 +5,8 @@ tests, the matrix and its report all read them here):
 
 - ``FIRST_FIXED``: 3.5.0 fixed the bug (keras-team/keras#20072, #20079);
 - ``AFFECTED``: the 16 releases on PyPI that have it, 3.0.0 to 3.4.1;
+- ``KERAS_3``: every Keras 3 release on PyPI up to ``LATEST_CHECKED``, the
+  newest the file tools' verdicts were checked against;
 - :class:`Version`: ordering without the ``packaging`` distribution, which
   Keras 3.0 to 3.3 do not install. The gate only asks "is this 3.x, and is
   it below 3.5.0?", which a release tuple plus a pre-release flag answers
@@ -26,6 +28,13 @@ AFFECTED = (
     "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1",
     "3.2.0", "3.2.1", "3.3.0", "3.3.1", "3.3.2", "3.3.3", "3.4.0", "3.4.1",
 )  # fmt: skip
+KERAS_3 = (
+    *AFFECTED, "3.5.0", "3.6.0", "3.7.0", "3.8.0", "3.9.0", "3.9.1", "3.9.2",
+    "3.10.0", "3.11.0", "3.11.1", "3.11.2", "3.11.3", "3.12.0", "3.12.1",
+    "3.12.2", "3.12.3", "3.12.4", "3.13.0", "3.13.1", "3.13.2", "3.14.0",
+    "3.14.1", "3.15.0", "3.15.1",
+)  # fmt: skip
+LATEST_CHECKED = KERAS_3[-1]
 # SHA-256 of keras/src/layers/preprocessing/rescaling.py as those releases
 # ship it, in its two byte layouts (3.0.0-3.2.1 and 3.3.0-3.4.1); the same
 # digests head the diffs in patches/ ("Pristine-SHA256").
@@ -104,3 +113,18 @@ def is_affected_release(text: str) -> bool:
     """A Keras 3 release before 3.5.0 (by version only; the gate also probes)."""
     version = Version.parse(text)
     return version.major == 3 and version < FIRST_FIXED
+
+
+_INDEX = {text: number for number, text in enumerate(KERAS_3)}
+
+
+def runs(releases: tuple[str, ...] | list[str]) -> list[str]:
+    """Releases of ``KERAS_3`` as runs of consecutive ones: ``["3.0.0-3.4.1"]``."""
+    index = _INDEX
+    found: list[list[str]] = []
+    for text in sorted(releases, key=lambda t: index.get(t, -1)):
+        if found and index.get(text, -2) == index.get(found[-1][-1], -9) + 1:
+            found[-1].append(text)
+        else:
+            found.append([text])
+    return [run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in found]

@@ -195,3 +195,31 @@ def _drop_stale(
     for marker in built[keep:]:
         if time.time() - marker.stat().st_mtime > idle_seconds:
             shutil.rmtree(marker.parent, ignore_errors=True)
+
+
+def release_venv(name: str, *requirements: str) -> Path:
+    """A venv of ``requirements`` alone (a stock Keras release and its
+    backend, never this package), kept under ``build/test-venvs`` while the
+    requirements are the same. Returns its ``bin`` folder."""
+    key = hashlib.sha256(repr(requirements).encode()).hexdigest()[:16]
+    root = ROOT / "build" / "test-venvs"
+    folder = root / f"{name}-{key}"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        _drop_stale(root, name)
+        subprocess.run(
+            [uv(), "venv", "--quiet", "--python", sys.executable, str(folder)],
+            check=True,
+        )
+        override = folder / "overrides.txt"
+        override.write_text(
+            "\n".join(r for r in requirements if r.startswith("keras=="))
+        )
+        subprocess.run(
+            [uv(), "pip", "install", "--quiet",
+             "--python", str(folder / "bin" / "python"),
+             "--override", str(override), *requirements],
+            check=True, env=environment(UV_COMPILE_BYTECODE=None),
+        )  # fmt: skip
+    (folder / ".complete").touch()
+    return folder / "bin"

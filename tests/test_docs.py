@@ -54,7 +54,9 @@ work = sys.argv[1]
 inputs = keras.Input(shape=(3,))
 scale, offset = np.array([0.5, 2.0, 4.0]), np.array([1.0, 0.0, -1.0])
 rescaling = keras.layers.Rescaling(scale, offset)
-keras.Model(inputs, rescaling(inputs)).save(os.path.join(work, "model.keras"))
+unit_norm = keras.constraints.UnitNorm(axis=np.array([0]))  # loads; fit fails
+dense = keras.layers.Dense(2, kernel_constraint=unit_norm)
+keras.Model(inputs, dense(rescaling(inputs))).save(os.path.join(work, "model.keras"))
 inputs = keras.Input(shape=(3,))
 clean = keras.Model(inputs, keras.layers.Rescaling(2.0, name="plain")(inputs))
 clean.save(os.path.join(work, "clean.keras"))

@@ -93,7 +93,7 @@ def test_output_has_plain_lists_and_every_other_member_unchanged(
     out = tmp_path / "fixed.keras"
     code, stdout, err = repair(capsys, files["affected"], "-o", out)
     assert (code, err) == (0, "")
-    assert "2 Rescaling argument(s) now plain lists" in stdout
+    assert "2 serialized array(s) now plain values" in stdout
     assert "affected/rescale  scale  __numpy__ float64 shape 4" in stdout
     before, after = raw_members(files["affected"]), raw_members(out)
     assert list(after) == list(before)  # same names, same order

@@ -58,9 +58,12 @@ def test_affected_file_lists_each_argument(
 ) -> None:
     code, out, err = scan(capsys, files["affected"])
     assert (code, err) == (1, "")
-    assert "2 array-valued Rescaling argument(s)" in out
-    assert "  affected/rescale  scale  __numpy__ float64 shape 4\n" in out
-    assert "  affected/rescale  offset  __numpy__ float64 shape 4\n" in out
+    assert "2 serialized array(s) stock Keras cannot restore (on 3.0.0-3.4.1)" in out
+    for argument in ("scale", "offset"):
+        assert (
+            f"  affected/rescale  {argument}  __numpy__ float64 shape 4  KRP001 "
+            "Rescaling: stock Keras 3.0.0-3.4.1 cannot restore it; fixed in 3.5.0\n"
+        ) in out
 
 
 def test_path_goes_through_nested_models(
@@ -83,7 +86,7 @@ def test_clean_file_and_model_json(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = scan(capsys, files["clean"])
-    assert code == 0 and "no array-valued Rescaling arguments" in out
+    assert code == 0 and "no serialized array that stock Keras cannot restore" in out
     code, out, _ = scan(capsys, files["json"])
     assert code == 1 and "affected/rescale" in out
 
@@ -184,14 +187,24 @@ def test_a_registered_subclass_is_flagged_and_repair_refuses_it(
     model = keras.Model(inputs, layer(inputs), name="outer")
     path = save(model, tmp_path / "subclass.keras")
     code, out, _ = scan(capsys, path)
-    assert code == 1 and "probably cannot run this file" in out
-    assert "outer/shifted  scale  __numpy__ float64: a krp_scan>ShiftedRescaling" in out
+    assert code == 1 and "probably cannot restore them" in out
+    assert (
+        "  outer/shifted  scale  __numpy__ float64 shape 2  KRP002 "
+        "krp_scan>ShiftedRescaling: a class this package does not know"
+    ) in out
     keras_rescaling_patch.remove()
     with pytest.raises(Exception, match=r"TrackedDict|__numpy__"):  # the control
         keras.models.load_model(path)(np.ones((1, 2), "float32"))
     code = main(["repair", str(path), "-o", str(tmp_path / "out.keras")])
     err = capsys.readouterr().err
-    assert code == 1 and "a krp_scan>ShiftedRescaling layer, not keras.layers" in err
+    assert (
+        code == 1
+        and (
+            "outer/shifted scale: krp_scan>ShiftedRescaling, a class this package does "
+            "not know, holds a serialized array"
+        )
+        in err
+    )
     assert not (tmp_path / "out.keras").exists()
 
 
@@ -199,7 +212,7 @@ def test_untrusted_text_is_escaped_in_human_output_and_exact_in_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An ANSI sequence in a layer name must not rewrite the terminal."""
-    evil = "x\x1b[1A\x1b[2K\rno array-valued Rescaling arguments"
+    evil = "x\x1b[1A\x1b[2K\rno serialized array that stock Keras cannot restore"
     entry = _rescaling()
     entry["config"]["name"] = evil  # type: ignore[index]
     path = tmp_path / "odd\nname.json"
@@ -207,7 +220,7 @@ def test_untrusted_text_is_escaped_in_human_output_and_exact_in_json(
     code, out, _ = scan(capsys, path)
     assert code == 1
     assert "\x1b" not in out and "\r" not in out and out.count("\n") == 2
-    assert "odd\\nname.json" in out and "x\\x1b[1A\\x1b[2K\\rno array" in out
+    assert "odd\\nname.json" in out and "x\\x1b[1A\\x1b[2K\\rno serialized" in out
     code, out, _ = scan(capsys, "--json", path)
     report = json.loads(out)
     assert report["files"][0]["file"] == str(path)
@@ -220,7 +233,10 @@ def test_a_symlink_is_followed_for_reading(
     link = tmp_path / "link.keras"
     link.symlink_to(files["affected"])
     code, out, err = scan(capsys, link)
-    assert (code, err) == (1, "") and "2 array-valued Rescaling argument" in out
+    assert (code, err) == (
+        1,
+        "",
+    ) and "2 serialized array(s) stock Keras cannot restore (on 3.0.0-3.4.1)" in out
 
 
 def test_a_legacy_h5_file_is_searched_up_to_its_config_not_its_weights(
@@ -248,11 +264,17 @@ def test_a_legacy_h5_file_is_read_and_judged_by_its_config(
     model.save(marked)
     code, out, err = scan(capsys, stock)
     assert (code, err) == (0, "")
-    assert out == f"{stock}: legacy HDF5 model, not affected: its Rescaling " + (
-        "arguments, if any, are plain numbers or lists, which Keras 3.0-3.4 load\n"
+    assert out == (
+        f"{stock} (legacy HDF5 model): no serialized array that stock Keras "
+        "cannot restore\n"
     )
     code, out, _ = scan(capsys, marked)
-    assert code == 1 and "(legacy HDF5 model): 1 array-valued Rescaling" in out
+    assert (
+        code == 1
+        and "(legacy HDF5 model): 1 serialized array(s) stock Keras cannot restore"
+        " (on 3.0.0-3.4.1)"
+        in out
+    )
     keras_rescaling_patch.remove()
     with pytest.raises(Exception, match=r"TrackedDict|__numpy__"):  # the control
         keras.models.load_model(marked)(np.ones((1, 3), "float32"))

@@ -24,6 +24,7 @@ SPELLING = {
     options.OUTPUT: "-o OUT",
     options.NO_BACKUP: "--no-backup",
     options.SELECTION: "--include/--exclude",
+    options.TARGET_KERAS: "--target-keras",
 }
 
 

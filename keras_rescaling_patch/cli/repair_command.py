@@ -31,19 +31,20 @@ from keras_rescaling_patch.files import options
 def add_repair(commands: Any) -> None:
     repair = commands.add_parser(
         "repair",
-        help="rewrite array-valued Rescaling arguments so stock Keras 3.0-3.4 "
-        "can load the file",
+        help="rewrite the serialized arrays stock Keras cannot restore as "
+        "plain values, so every Keras 3 release loads the file",
         description=(
-            "Rewrite each array-valued Rescaling scale/offset in a .keras "
-            "archive (or model .json) as a plain list holding exactly the "
-            "values the layer computes with; every other archive member is "
-            "copied byte for byte. The output appears only when complete. IN may "
-            "be a URL (https:// or http://; s3://, gs://, az://... with fsspec "
-            "installed), and so may OUT (an fsspec store; written as a "
-            "conditional create). Exit 0: repaired, or nothing to repair; 1: a "
-            "value cannot be written exactly, or a layer of another class holds "
-            "an array (nothing written); 2: bad input, or OUT exists or cannot "
-            "be written (nothing written)."
+            "Rewrite each serialized array that some stock Keras release hands "
+            "to a constructor unrestored, in a .keras archive (or model .json), "
+            "as a plain list, number or string holding exactly the values the "
+            "class computes with (a Rescaling's rounded to its compute dtype); "
+            "every other archive member is copied byte for byte. The output "
+            "appears only when complete. IN may be a URL (https:// or http://; "
+            "s3://, gs://, az://... with fsspec installed), and so may OUT (an "
+            "fsspec store; written as a conditional create). Exit 0: repaired, "
+            "or nothing to repair; 1: a value cannot be written exactly, or a "
+            "class this package does not know holds an array (nothing written); "
+            "2: bad input, or OUT exists or cannot be written (nothing written)."
         ),
     )
     repair.add_argument(
@@ -76,7 +77,7 @@ def add_repair(commands: Any) -> None:
         metavar="N",
         type=positive_int,
         default=options.DEFAULT_MAX_ARRAY_ELEMENTS,
-        help="refuse a scale or offset holding more values (default "
+        help="refuse a serialized array holding more values (default "
         f"{options.DEFAULT_MAX_ARRAY_ELEMENTS})",
     )
     add_timeout(repair)

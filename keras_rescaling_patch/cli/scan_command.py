@@ -33,21 +33,23 @@ PROGRESS_AFTER_SECONDS = 1.0
 def add_scan(commands: Any) -> None:
     scan = commands.add_parser(
         "scan",
-        help="list array-valued Rescaling arguments in model files, folders, "
-        "patterns and URLs",
+        help="find the serialized arrays stock Keras cannot restore in model "
+        "files, folders, patterns and URLs",
         description=(
             "Read only the model config of each file (config.json of a .keras "
             "archive, found through the archive's directory; a model .json from "
-            "to_json; the config inside a legacy .h5 model) and list every "
-            "Rescaling whose scale or offset is a serialized array, which stock "
-            "Keras 3.0-3.4 cannot run. Takes files, folders (walked), glob "
-            "patterns and URLs (https://, and s3://, gs://, az://, hf://... with "
-            "fsspec installed): from a folder, prefix or pattern only .keras, .h5 "
-            "and .hdf5 files are taken. A remote .keras file costs a few "
-            "kilobytes, never its weights. Never imports Keras. Exit 0: nothing "
-            "affected; 1: affected layers found (or array-valued scale/offset in "
-            "layers of other classes, such as registered subclasses); 2: a file "
-            "could not be read. The worst file decides."
+            "to_json; the config inside a legacy .h5 model) and judge every "
+            "serialized array (__numpy__, __tensor__, __bytes__) that reaches a "
+            "constructor: the class it is given to, the argument, and which "
+            "stock Keras releases do not restore it (Rescaling's scale and offset "
+            "before 3.5.0, most classes' arguments on every release). Takes files, "
+            "folders (walked), glob patterns and URLs (https://, and s3://, gs://, "
+            "az://, hf://... with fsspec installed): from a folder, prefix or "
+            "pattern only .keras, .h5 and .hdf5 files are taken. A remote .keras "
+            "file costs a few kilobytes, never its weights. Never imports Keras. "
+            "Exit 0: nothing the targeted releases cannot restore; 1: something "
+            "they cannot, or an array in a class this package does not know; 2: "
+            "a file could not be read. The worst file decides."
         ),
     )
     scan.add_argument(
@@ -109,7 +111,51 @@ def add_scan(commands: Any) -> None:
         help="skip the files a previous --format jsonl output lists as read "
         "(their results still count for the exit code)",
     )
+    scan.add_argument(
+        flag(options.TARGET_KERAS),
+        metavar="VERSION",
+        action="append",
+        type=target_keras,
+        default=[],
+        help="judge against these Keras releases only: 3.4.1, 3.4 (every 3.4.x), "
+        "3.0-3.4, or 3.5+ (repeatable; default: every Keras 3 release)",
+    )
+    scan.add_argument(
+        "--select",
+        metavar="CODES",
+        type=rule_codes,
+        default=[],
+        action="extend",
+        help="report only these rules (KRP001,KRP003...; repeatable)",
+    )
+    scan.add_argument(
+        "--ignore",
+        metavar="CODES",
+        type=rule_codes,
+        default=[],
+        action="extend",
+        help="leave these rules out (repeatable)",
+    )
     scan.set_defaults(handler=command_scan)
+
+
+def target_keras(text: str) -> str:
+    try:
+        options.Targets.parse([text])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def rule_codes(text: str) -> list[str]:
+    from keras_rescaling_patch.files.model.restoration import RULE_CODES
+
+    codes = [code.strip().upper() for code in text.split(",") if code.strip()]
+    for code in codes:
+        if code not in RULE_CODES:
+            known = ", ".join(sorted(RULE_CODES))
+            raise argparse.ArgumentTypeError(f"no rule {code!r}; the rules are {known}")
+    return codes
 
 
 def command_scan(arguments: argparse.Namespace) -> int:
@@ -140,6 +186,9 @@ def command_scan(arguments: argparse.Namespace) -> int:
         skip=previous,
         on_skip=lambda name: summary.add_skipped(previous[name]),
         ordered=arguments.format != "jsonl",
+        target_keras=arguments.target_keras,
+        select=arguments.select,
+        ignore=arguments.ignore,
     )
     kept: list[FileReport] = []
     watched = arguments.format in ("text", "sarif", "json")

@@ -28,14 +28,17 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from keras_rescaling_patch.files.jobs.repair_file import repair_file
 from keras_rescaling_patch.files.jobs.scan_file import scan_location
 from keras_rescaling_patch.files.jobs.scan_many import scan_many as _scan_many
+from keras_rescaling_patch.files.model.restoration import RULE_CODES
 from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_ARRAY_ELEMENTS,
     DEFAULT_MAX_CONFIG_MIB,
     DEFAULT_MAX_READ_MIB,
     DEFAULT_TIMEOUT,
+    Judging,
     Limits,
     RepairOptions,
     ScanOptions,
+    Targets,
     no_progress,
 )
 from keras_rescaling_patch.files.reports.repair_report import RepairReport
@@ -51,17 +54,41 @@ def scan(
     max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
     max_read_mib: float = DEFAULT_MAX_READ_MIB,
     timeout: float = DEFAULT_TIMEOUT,
+    target_keras: Sequence[str] = (),
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
 ) -> FileReport:
     """Scan one model file: a local path or a URL (``s3://``, ``https://``...).
 
     A ``.keras`` file is read by its directory and ``config.json`` only;
     a remote legacy ``.h5`` up to ``max_read_mib``. ``timeout`` bounds each
-    request to a remote store, in seconds.
+    request to a remote store, in seconds. ``target_keras``: the Keras
+    releases the model must load on (``"3.4.1"``, ``"3.4"``, ``"3.0-3.4"``,
+    ``"3.5+"``; default: every Keras 3 release). ``select`` / ``ignore``:
+    rule codes (``KRP001``...) to report only, or to leave out.
     """
     limits = Limits.checked(
         max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
     )
-    return scan_location(parse(location), limits)
+    judging = _judging(target_keras, select, ignore)
+    return scan_location(parse(location), limits, judging=judging)
+
+
+def _judging(
+    target_keras: Sequence[str], select: Sequence[str], ignore: Sequence[str]
+) -> Judging:
+    """The targets and rules, checked (``ValueError`` names a bad one)."""
+    for name, codes in (("select", select), ("ignore", ignore)):
+        if isinstance(codes, str):
+            raise ValueError(f"{name} is a list of rule codes, not one string")
+        unknown = sorted(set(codes) - RULE_CODES)
+        if unknown:
+            known = ", ".join(sorted(RULE_CODES))
+            raise ValueError(f"{name}: no rule {unknown[0]!r}; the rules are {known}")
+    if isinstance(target_keras, str):
+        raise ValueError("target_keras is a list of versions, not one string")
+    targets = Targets.parse(list(target_keras))
+    return Judging(targets, frozenset(select), frozenset(ignore))
 
 
 def scan_many(
@@ -76,6 +103,9 @@ def scan_many(
     skip: Collection[str] = (),
     on_skip: Callable[[str], object] | None = None,
     ordered: bool = True,
+    target_keras: Sequence[str] = (),
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
 ) -> Iterator[FileReport]:
     """Scan files, folders, glob patterns and URL prefixes; yield each report.
 
@@ -86,7 +116,8 @@ def scan_many(
     inputs, else 1). ``skip``: files not to scan (by the name a report
     would give them); ``on_skip`` is called with each one met.
     ``ordered=False`` yields each report as its scan ends, rather than in
-    the order the files were found.
+    the order the files were found. ``target_keras``, ``select`` and
+    ``ignore``: as for :func:`scan`.
     """
     if isinstance(inputs, (str, bytes, os.PathLike)):
         raise ValueError(
@@ -105,6 +136,7 @@ def scan_many(
         skip=skip,
         on_skip=on_skip,
         ordered=ordered,
+        judging=_judging(target_keras, select, ignore),
     )
     return _scan_many([parse(item) for item in inputs], options)
 
@@ -122,7 +154,8 @@ def repair(
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[int], None] | None = None,
 ) -> RepairReport:
-    """Rewrite array-valued ``Rescaling`` arguments so stock Keras 3.0-3.4 loads.
+    """Rewrite the serialized arrays stock Keras does not restore as plain
+    values, so that every Keras 3 release loads the file.
 
     ``source`` and ``output`` may be local paths or URLs. The output
     appears only when complete, and an existing one is replaced only with

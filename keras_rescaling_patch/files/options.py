@@ -15,6 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+
+from keras_rescaling_patch._keras_releases import (
+    KERAS_3,
+    LATEST_CHECKED,
+    InvalidVersion,
+    Version,
+    release,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ IN_PLACE = Option("in_place", "in_place=True")
 OUTPUT = Option("output", "an output")
 NO_BACKUP = Option("backup", "backup=False")
 SELECTION = Option("include_exclude", "include/exclude")
+TARGET_KERAS = Option("target_keras", "target_keras")
 
 MIB = 1024 * 1024
 DEFAULT_MAX_CONFIG_MIB = 16
@@ -93,6 +103,110 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """The Keras releases a model must load on: ranges of versions, each
+    ``(lowest, highest)`` inclusive (``None``: no upper bound).
+
+    By default every Keras 3 release, those to come included. ``text`` is
+    how the user named them, for messages.
+    """
+
+    ranges: tuple[tuple[Version, Version | None], ...] = ((release(3, 0, 0), None),)
+    text: str = "every Keras 3 release"
+
+    def __contains__(self, version: object) -> bool:
+        if not isinstance(version, Version):
+            return False
+        return any(
+            low <= version and (high is None or version <= high)
+            for low, high in self.ranges
+        )
+
+    def known(self) -> tuple[str, ...]:
+        """The releases checked so far that these targets take."""
+        return _before(self, None)
+
+    def before(self, first_fixed: str | None) -> tuple[str, ...]:
+        """The checked releases these targets take that come before
+        ``first_fixed`` (every one, for ``None``): those that fail where a
+        fix arrived in ``first_fixed``. Computed once per value: a scan of
+        thousands of files asks it for every finding."""
+        return _before(self, first_fixed)
+
+    @property
+    def beyond_checked(self) -> bool:
+        """Whether releases after the newest checked are targets too."""
+        latest = _CHECKED[-1][1]
+        return any(high is None or high > latest for _, high in self.ranges)
+
+    @classmethod
+    def parse(cls, given: Sequence[str]) -> Targets:
+        """``3.4.1``, ``3.4`` (every 3.4.x), ``3.0-3.4`` (inclusive), ``3.5+``
+        (and later); several are taken together. ``ValueError`` for others."""
+        if not given:
+            return cls()
+        ranges = tuple(_target_range(text) for text in given)
+        return cls(ranges, ", ".join(given))
+
+
+_CHECKED = tuple((text, Version.parse(text)) for text in KERAS_3)
+assert _CHECKED[-1][0] == LATEST_CHECKED
+
+
+@cache
+def _before(targets: Targets, first_fixed: str | None) -> tuple[str, ...]:
+    bound = None if first_fixed is None else Version.parse(first_fixed)
+    return tuple(
+        text
+        for text, version in _CHECKED
+        if version in targets and (bound is None or version < bound)
+    )
+
+
+def _bound(text: str, *, upper: bool) -> Version:
+    """``3.4`` as a lower bound is 3.4.0; as an upper one, every 3.4.x."""
+    parts = text.strip().split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{text!r} is not a Keras version such as 3.4.1 or 3.4")
+    try:
+        version = Version.parse(".".join(parts + ["0"] * (3 - len(parts))))
+    except InvalidVersion:
+        raise ValueError(f"{text!r} is not a Keras version") from None
+    if upper and len(parts) == 2:
+        return release(version[0], version[1], 10**9)  # every micro of it
+    return version
+
+
+def _target_range(text: str) -> tuple[Version, Version | None]:
+    target = text.strip()
+    if target.endswith("+"):
+        return _bound(target[:-1], upper=False), None
+    low, dash, high = target.partition("-")
+    if dash:
+        first, last = _bound(low, upper=False), _bound(high, upper=True)
+        if last < first:
+            raise ValueError(f"{text!r} runs backwards")
+        return first, last
+    return _bound(target, upper=False), _bound(target, upper=True)
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a finding is judged against: the Keras releases a model must
+    load on, and the rules (``KRP001``...) to report only (``select``) or to
+    leave out (``ignore``)."""
+
+    targets: Targets = field(default_factory=Targets)
+    select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+
+    def reports(self, rule: str) -> bool:
+        if self.select and rule not in self.select:
+            return False
+        return rule not in self.ignore
+
+
+@dataclass(frozen=True)
 class ScanOptions:
     """How ``scan`` takes and reads files.
 
@@ -101,6 +215,8 @@ class ScanOptions:
     the inputs). ``skip``: files not to scan, by the name a report would
     give them; ``on_skip`` is told each one met. ``ordered``: reports in the
     order the files were found, rather than as each scan ends.
+    ``judging``: the Keras releases a model must load on, and the rules
+    reported.
     """
 
     include: Sequence[str] = ()
@@ -110,6 +226,7 @@ class ScanOptions:
     skip: Collection[str] = ()
     on_skip: Callable[[str], object] | None = None
     ordered: bool = True
+    judging: Judging = field(default_factory=Judging)
 
 
 def no_progress(copied: int) -> None:

@@ -41,6 +41,7 @@ from keras_rescaling_patch.files.model.config_repair import (
     apply_repairs,
 )
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
+from keras_rescaling_patch.files.model.restoration import RESCALING
 from keras_rescaling_patch.files.options import (
     FORCE,
     IN_PLACE,
@@ -94,12 +95,24 @@ class RepairOutcome:
 
 
 def _suspect_refusal(finding: config_scan.Finding) -> str:
-    argument = finding.key.rsplit(".", 1)[-1]
     return (
-        f"{finding.path} {argument}: a {finding.layer_class} layer, not "
-        "keras.layers.Rescaling, holds an array; stock Keras 3.0-3.4 hands it "
-        "the serialized array too, and repair cannot vouch for what that "
-        "layer's own code does with a list"
+        f"{finding.path} {finding.place}: {finding.layer_class}, a class this "
+        "package does not know, holds a serialized array; stock Keras hands it "
+        "the marker unrestored too, and repair cannot vouch for what that "
+        "class's own code does with a plain value"
+    )
+
+
+def _hdf5_refusal(unrestored: tuple[config_scan.Placement, ...]) -> str:
+    rescaling_only = all(p.finding.rule == RESCALING.code for p in unrestored)
+    instead = (
+        "load it with the shim, or save it again as .keras"
+        if rescaling_only
+        else "save it again as .keras with a Keras that loads it"
+    )
+    return (
+        "a legacy HDF5 (.h5) model holding serialized arrays that Keras does not "
+        f"restore; repair rewrites .keras and model .json files only: {instead}"
     )
 
 
@@ -326,20 +339,15 @@ def repair(
             _lock(source, source_path)
         model = read_model(source, options.limits)
         found = config_scan.scan_config(model.config)
-        if model.legacy_hdf5 and found.arguments:
-            raise RepairRefused(
-                message(
-                    "a legacy HDF5 (.h5) model holding array-valued Rescaling "
-                    "arguments; repair rewrites .keras and model .json files "
-                    "only: load it with the shim, or save it again as .keras"
-                ),
-                INPUT,
-            )
+        unrestored = found.unrestored
+        other = tuple(f for f in found.findings if f.rule is None)
+        if model.legacy_hdf5 and unrestored:
+            raise RepairRefused(message(_hdf5_refusal(unrestored)), INPUT)
         if found.suspect:
             raise NotExactlyRepairable(_suspect_refusal(found.suspect[0]))
-        repairs = apply_repairs(found.arguments, options.limits.max_array_elements)
+        repairs = apply_repairs(unrestored, options.limits.max_array_elements)
         if not repairs and in_place:
-            return RepairOutcome(repairs, found.other, None, None, model.legacy_hdf5)
+            return RepairOutcome(repairs, other, None, None, model.legacy_hdf5)
         if keep is not None:
             _check_backup(keep, force)
         new_config = json.dumps(model.config) if repairs else None
@@ -364,4 +372,4 @@ def repair(
                     raise _appeared(OUTPUT_FILE, destination) from None
     if sync:
         _atomic.fsync_folder(destination.parent)
-    return RepairOutcome(repairs, found.other, destination, keep, model.legacy_hdf5)
+    return RepairOutcome(repairs, other, destination, keep, model.legacy_hdf5)

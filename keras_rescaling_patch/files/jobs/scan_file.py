@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from keras_rescaling_patch.files.model import config_scan
+from keras_rescaling_patch.files.model.config_scan import Finding
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
-from keras_rescaling_patch.files.options import Limits
+from keras_rescaling_patch.files.model.restoration import UNKNOWN_CLASS
+from keras_rescaling_patch.files.options import Judging, Limits
 from keras_rescaling_patch.files.problems import FileProblem, message, one_line
 from keras_rescaling_patch.files.reports.scan_report import FileReport
 from keras_rescaling_patch.files.stores import ranged
@@ -35,19 +37,50 @@ def deadline(limits: Limits) -> float:
     return 4 * limits.timeout
 
 
-def _report(name: str, model: ModelFile, **counts: Any) -> FileReport:
-    found = config_scan.scan_config(model.config)
+def judged(
+    result: config_scan.ScanResult, judging: Judging
+) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[Finding, ...]]:
+    """The findings as ``(affected, suspect, other)`` for these targets and
+    rules: affected where some targeted release leaves the array
+    unrestored; other (information) where every one restores it."""
+    affected, suspect, other = [], [], []
+    for finding in result.findings:
+        if finding.rule is not None and not judging.reports(finding.rule):
+            continue
+        if finding.rule == UNKNOWN_CLASS.code:
+            suspect.append(finding)
+        elif finding.rule is not None and _fails_on_a_target(finding, judging):
+            affected.append(finding)
+        else:
+            other.append(finding)
+    return tuple(affected), tuple(suspect), tuple(other)
+
+
+def _fails_on_a_target(finding: Finding, judging: Judging) -> bool:
+    targets = judging.targets
+    if finding.failing(targets):
+        return True
+    # A release newer than the newest checked: judged by the rule (a class
+    # never restoring it still does not).
+    return targets.beyond_checked and finding.since is None
+
+
+def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> FileReport:
+    affected, suspect, other = judged(config_scan.scan_config(model.config), judging)
     return FileReport(
         name,
         format=model.format,
-        affected=found.affected,
-        suspect=found.suspect,
-        other=found.other,
+        affected=affected,
+        suspect=suspect,
+        other=other,
+        targets=judging.targets,
         **counts,
     )
 
 
-def scan_local(location: LocalPath, limits: Limits) -> FileReport:
+def scan_local(
+    location: LocalPath, limits: Limits, judging: Judging | None = None
+) -> FileReport:
     """Scan a local file (never raises for a problem with the file)."""
     source: LocalFile | None = None
     try:
@@ -55,7 +88,10 @@ def scan_local(location: LocalPath, limits: Limits) -> FileReport:
             source = opened
             model = read_model(source, limits)
         read = source.bytes_read(model.mapped_bytes)
-        return _report(location.text, model, bytes_read=read, size=source.size)
+        return _report(
+            location.text, model, judging or Judging(), bytes_read=read,
+            size=source.size,
+        )  # fmt: skip
     except FileProblem as problem:
         return FileReport(
             location.text,
@@ -64,7 +100,12 @@ def scan_local(location: LocalPath, limits: Limits) -> FileReport:
         )
 
 
-def scan_remote(url: Url, limits: Limits, size: int | None = None) -> FileReport:
+def scan_remote(
+    url: Url,
+    limits: Limits,
+    size: int | None = None,
+    judging: Judging | None = None,
+) -> FileReport:
     """Scan a remote file by ranged reads (never raises for a problem with
     it); ``size``: where a listing said it."""
     reader: ObjectReader | None = None
@@ -75,8 +116,8 @@ def scan_remote(url: Url, limits: Limits, size: int | None = None) -> FileReport
         remote = RemoteFile(reader, total, budget(limits))
         model = read_model(remote, limits)
         return _report(
-            url.text, model, bytes_read=remote.bytes_read, requests=reader.requests,
-            remote=True, size=total,
+            url.text, model, judging or Judging(), bytes_read=remote.bytes_read,
+            requests=reader.requests, remote=True, size=total,
         )  # fmt: skip
     except FileProblem as problem:
         why = problem.message
@@ -98,9 +139,12 @@ def scan_remote(url: Url, limits: Limits, size: int | None = None) -> FileReport
 
 
 def scan_location(
-    location: Location, limits: Limits, size: int | None = None
+    location: Location,
+    limits: Limits,
+    size: int | None = None,
+    judging: Judging | None = None,
 ) -> FileReport:
     """Scan the file at ``location``, wherever it is."""
     if isinstance(location, Url):
-        return scan_remote(location, limits, size)
-    return scan_local(location, limits)
+        return scan_remote(location, limits, size, judging)
+    return scan_local(location, limits, judging)

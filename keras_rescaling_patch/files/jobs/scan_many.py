@@ -20,6 +20,7 @@ from keras_rescaling_patch.files.jobs.scan_file import deadline, scan_location
 from keras_rescaling_patch.files.options import (
     LOCAL_JOBS,
     REMOTE_JOBS,
+    Judging,
     Limits,
     ScanOptions,
 )
@@ -57,9 +58,9 @@ def scan_many(inputs: Iterable[Location], options: ScanOptions) -> Iterator[File
     count = options.jobs if options.jobs is not None else default_jobs(locations)
     if count <= 1:
         for item in found:
-            yield _scan_item(item, limits)
+            yield _scan_item(item, limits, options.judging)
         return
-    numbered = _Pool(count, limits).run(found)
+    numbered = _Pool(count, limits, options.judging).run(found)
     yield from (_in_order(numbered) if options.ordered else (r for _, r in numbered))
 
 
@@ -87,10 +88,10 @@ def _in_order(numbered: Iterator[tuple[int, FileReport]]) -> Iterator[FileReport
             expected += 1
 
 
-def _scan_item(item: Found | Unlisted, limits: Limits) -> FileReport:
+def _scan_item(item: Found | Unlisted, limits: Limits, judging: Judging) -> FileReport:
     if isinstance(item, Unlisted):
         return FileReport(item.name, problem=item.reason)
-    return scan_location(item.location, limits, item.size)
+    return scan_location(item.location, limits, item.size, judging)
 
 
 class _Pool:
@@ -101,9 +102,10 @@ class _Pool:
     out and a new thread takes its place.
     """
 
-    def __init__(self, jobs: int, limits: Limits) -> None:
+    def __init__(self, jobs: int, limits: Limits, judging: Judging) -> None:
         self.jobs = jobs
         self.limits = limits
+        self.judging = judging
         self.work: queue.Queue[Any] = queue.Queue(maxsize=jobs * 4)
         self.done: queue.Queue[tuple[int, FileReport]] = queue.Queue()
         self.started: dict[int, tuple[float, str]] = {}
@@ -118,7 +120,7 @@ class _Pool:
             number, item = job
             with self.lock:
                 self.started[number] = (time.monotonic(), item.name)
-            report = _scan_item(item, self.limits)
+            report = _scan_item(item, self.limits, self.judging)
             with self.lock:
                 if self.started.pop(number, None) is None:
                     continue  # already reported as timed out

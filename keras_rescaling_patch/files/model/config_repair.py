@@ -1,19 +1,23 @@
-"""Rewrite array-valued ``Rescaling`` arguments as plain JSON numbers.
+"""Rewrite serialized arrays as plain JSON values that Keras restores.
 
-Stock Keras 3.0-3.4 cannot rebuild a ``scale`` or ``offset`` saved as a
-``__numpy__`` / ``__tensor__`` marker, but it runs the same layer happily
-when the argument is a plain list: that survives its serialization. So
-``repair`` swaps each marker for a list of the same shape.
+Stock Keras hands a ``__numpy__`` / ``__tensor__`` / ``__bytes__`` marker to
+a constructor unrestored (``files/model/restoration.py``), but the same
+class works with a plain list, number or string: those survive its
+serialization. So ``repair`` swaps each such marker for the plain value of
+the same shape, which must give the very numbers the array gave.
 
-The list must give the very numbers the array gave. The layer casts its
-arguments to its compute dtype on every call, and backends take different
-routes there (TensorFlow converts a Python list to float32 first; JAX and
-``ml_dtypes`` go through float32; NumPy rounds directly). Each value is
-therefore written already rounded to the compute dtype, and only if every
-route from the saved array and from the written number agrees on the
-result. Integer and bool arrays must hold values their dtype holds
-exactly (NumPy would otherwise truncate or wrap them). Anything else is
-refused rather than changed, and then nothing is changed at all.
+A Rescaling casts its arguments to its compute dtype on every call, and
+backends take different routes there (TensorFlow converts a Python list to
+float32 first; JAX and ``ml_dtypes`` go through float32; NumPy rounds
+directly). Each of its values is therefore written already rounded to the
+compute dtype, and only if every route from the saved array and from the
+written number agrees on the result. Any other class gets the values as
+they are: integers and bools exactly, floats only where float32 holds them
+(Keras reads a plain float as float32, where the array may have been
+float64), a string tensor's items as text. Integer and bool arrays must hold
+values their dtype holds exactly (NumPy would otherwise truncate or wrap
+them). Anything else is refused rather than changed, and then nothing is
+changed at all.
 
 The work is bounded: an argument may hold at most ``max_elements``
 values (a setting raises it), and nothing here recurses. A marker that no
@@ -28,13 +32,14 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from keras_rescaling_patch.files.model.config_scan import AffectedArgument, Finding
+from keras_rescaling_patch.files.model.config_scan import Finding, Placement
 from keras_rescaling_patch.files.model.float_rounding import (
     FLOAT32,
     FLOAT_FORMATS,
     FloatFormat,
     round_to,
 )
+from keras_rescaling_patch.files.model.restoration import RESCALING
 from keras_rescaling_patch.files.model.source import UnreadableModel
 from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_ARRAY_ELEMENTS,
@@ -69,18 +74,21 @@ class TooLarge(LimitReached):
 
 @dataclass(frozen=True)
 class Repair:
-    """One argument rewritten from a marker to a plain list."""
+    """One serialized array rewritten as a plain value."""
 
     path: str  # the layer, through nested models
-    argument: str  # "scale" or "offset"
-    marker: str  # "__numpy__" or "__tensor__"
+    argument: str  # where in it, for people: "scale", "kernel_constraint.axis"
+    marker: str  # "__numpy__", "__tensor__" or "__bytes__"
     stored_dtype: str
-    compute_dtype: str
+    # What the class computes in, where repair rounded for it (Rescaling);
+    # None: the values are written as they are.
+    compute_dtype: str | None
     shape: tuple[int, ...]
-    # Some value is infinite or NaN in the compute dtype (1e300 in float32,
-    # say), so the list holds JSON's non-standard Infinity or NaN: Keras and
-    # Python read them, strict JSON parsers refuse them.
+    # Some value is infinite or NaN (1e300 in a float32 Rescaling, say), so
+    # the value holds JSON's non-standard Infinity or NaN: Keras and Python
+    # read them, strict JSON parsers refuse them.
     non_finite: bool = False
+    owner: str | None = None  # the class that receives it
 
 
 def compute_dtype(layer_config: dict[str, Any]) -> str:
@@ -206,11 +214,9 @@ def _convert(values: list[Any], stored_dtype: object, target: str) -> list[float
     return [_exact_value(number, stored, target) for number in numbers]
 
 
-def _plain_value(
-    marker: dict[str, Any], target: str, max_elements: int
-) -> tuple[Any, bool]:
-    """The plain list (or number) to write, and whether it holds a value
-    that is not finite."""
+def _values(
+    marker: dict[str, Any], max_elements: int
+) -> tuple[list[Any], tuple[int, ...]]:
     inner = marker["config"]
     if "value" not in inner:
         raise MalformedMarker("holds an array marker without a value")
@@ -219,29 +225,85 @@ def _plain_value(
         raise MalformedMarker(
             f"holds a {type(value).__name__} where an array's values belong"
         )
-    values, shape = _flatten(value, max_elements)
-    numbers = _convert(values, inner.get("dtype"), target)
+    return _flatten(value, max_elements)
+
+
+def _rescaling_value(
+    marker: dict[str, Any], target: str, max_elements: int
+) -> tuple[Any, bool]:
+    """The plain list (or number) a Rescaling computes with exactly, and
+    whether it holds a value that is not finite."""
+    values, shape = _values(marker, max_elements)
+    numbers = _convert(values, marker["config"].get("dtype"), target)
     finite = all(map(math.isfinite, numbers))
     return _nest(numbers, shape), not finite
 
 
+def _float32_exact(number: float) -> bool:
+    return not math.isfinite(number) or round_to(number, FLOAT32) == number
+
+
+def _plain(number: object, dtype: str) -> Any:
+    """One value of an array, as the plain number that carries it exactly."""
+    if dtype == "bool":
+        if isinstance(number, bool) or number in (0, 1):
+            return bool(number)
+        raise NotExactlyRepairable(f"holds {number!r} in a bool array")
+    if dtype in INTEGER_RANGES:
+        return int(_exact_integer(number, dtype))
+    value = _as_float(number)
+    if dtype == "float64" and not _float32_exact(value):
+        raise NotExactlyRepairable(
+            f"holds {value!r}, which float32 cannot hold: Keras reads a plain "
+            "number as float32, where the array was float64"
+        )
+    return value
+
+
+def _generic_value(marker: dict[str, Any], max_elements: int) -> tuple[Any, bool]:
+    """The plain value any class gets the same numbers from: exact integers
+    and bools, and floats that float32 holds (Keras reads a plain float as
+    float32); a ``__bytes__`` marker's text as a string."""
+    inner = marker["config"]
+    if marker["class_name"] == "__bytes__":
+        if not isinstance(inner.get("value"), str):
+            raise MalformedMarker("holds bytes without their text")
+        return inner["value"], False
+    dtype = inner.get("dtype")
+    if not (
+        isinstance(dtype, str) and (dtype in INTEGER_RANGES or dtype in FLOAT_FORMATS)
+    ):
+        raise NotExactlyRepairable(f"holds {dtype} data")
+    values, shape = _values(marker, max_elements)
+    plain = [_plain(value, dtype) for value in values]
+    finite = all(math.isfinite(v) for v in plain if isinstance(v, float))
+    return _nest(plain, shape), not finite
+
+
 def plan_repairs(
-    arguments: tuple[AffectedArgument, ...],
+    placements: tuple[Placement, ...],
     max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
-) -> list[tuple[AffectedArgument, Any, Repair]]:
-    """The plain value for every affected argument, or an exception naming it.
+) -> list[tuple[Placement, Any, Repair]]:
+    """The plain value for every unrestored array, or an exception naming it.
 
     Raises ``NotExactlyRepairable`` when any value cannot be written so that
-    every backend computes exactly what the array gave, ``TooLarge`` past
+    the class computes with exactly what the array gave, ``TooLarge`` past
     ``max_elements``; nothing is changed either way.
     """
     planned = []
-    for argument in arguments:
-        finding: Finding = argument.finding
-        where = f"{finding.path} {argument.argument}"
+    for placement in placements:
+        finding: Finding = placement.finding
+        where = f"{finding.path} {finding.place}"
+        target = None
         try:
-            target = compute_dtype(argument.layer_config)
-            plain, non_finite = _plain_value(argument.marker, target, max_elements)
+            if finding.rule == RESCALING.code:
+                assert placement.owner_config is not None
+                target = compute_dtype(placement.owner_config)
+                plain, non_finite = _rescaling_value(
+                    placement.marker, target, max_elements
+                )
+            else:
+                plain, non_finite = _generic_value(placement.marker, max_elements)
         except TooLarge as error:
             raise TooLarge(
                 message(f"{where}: ")
@@ -254,23 +316,24 @@ def plan_repairs(
             raise type(error)(message(f"{where}: ") + error.message) from None
         repair = Repair(
             path=finding.path,
-            argument=argument.argument,
+            argument=finding.place,
             marker=finding.marker,
-            stored_dtype=str(argument.marker["config"].get("dtype")),
+            stored_dtype=str(finding.dtype),
             compute_dtype=target,
             shape=finding.shape or (),
             non_finite=non_finite,
+            owner=finding.owner,
         )
-        planned.append((argument, plain, repair))
+        planned.append((placement, plain, repair))
     return planned
 
 
 def apply_repairs(
-    arguments: tuple[AffectedArgument, ...],
+    placements: tuple[Placement, ...],
     max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
 ) -> tuple[Repair, ...]:
-    """Rewrite every affected argument in its (parsed) config, all or none."""
-    planned = plan_repairs(arguments, max_elements)
-    for argument, plain, _ in planned:
-        argument.layer_config[argument.argument] = plain
+    """Rewrite every unrestored array in its (parsed) config, all or none."""
+    planned = plan_repairs(placements, max_elements)
+    for placement, plain, _ in planned:
+        placement.container[placement.slot] = plain
     return tuple(repair for _, _, repair in planned)

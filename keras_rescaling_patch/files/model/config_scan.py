@@ -1,82 +1,142 @@
-"""Find the array-valued ``Rescaling`` arguments in a model config.
+"""Find every serialized array in a model config, and judge it.
 
 Works on the plain JSON of a model config (``config.json`` of a ``.keras``
-archive, or ``model.to_json()``), never on Keras objects: the file tools
-run where Keras cannot even be imported. One walk, without recursion,
-finds everything both ``scan`` and ``repair`` need: each affected
-argument (with the layer config that holds it, for ``repair`` to rewrite)
-and, for information, every other serialized array.
+archive, ``model.to_json()``, the config of a legacy ``.h5``), never on
+Keras objects: the file tools run where Keras cannot even be imported. One
+walk, without recursion, finds each data marker and the object whose
+constructor it reaches (its *owner*: the nearest enclosing serialized object
+whose ``config`` holds it) and the argument it is given as; the table in
+``files/model/restoration.py`` then says whether, and from which release,
+Keras restores it. A marker outside every owner's ``config`` (a compile
+config's own entries, a layer's call arguments) is restored by Keras itself.
 
-A layer is recognised as ``keras.layers.Rescaling`` by what Keras itself
-uses to deserialize it (``class_name``, ``module``, ``registered_name``),
-never by incidental keys; a finding names the layer by its path through
-nested models (``outer/inner/rescaling``).
+An object is recognised as a Keras class by what Keras uses to deserialize
+it (``module``, ``registered_name``), never by incidental keys; a finding
+names the layer that holds it by its path through nested models
+(``outer/inner/rescaling``) and its place within that layer's entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from keras_rescaling_patch._markers import is_data_marker
+from keras_rescaling_patch._keras_releases import Version
 from keras_rescaling_patch.files.model.json_config import MAX_NESTING
+from keras_rescaling_patch.files.model.restoration import (
+    DATA_MARKERS,
+    NOT_RESTORED,
+    RESCALING,
+    UNKNOWN_CLASS,
+    restored_since,
+)
 from keras_rescaling_patch.files.model.source import UnreadableModel
+from keras_rescaling_patch.files.options import Targets
 
-ARGUMENTS = ("scale", "offset")
 SCALARS = frozenset({int, float, bool, str, type(None)})
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One serialized array in a config."""
+    """One serialized array in a config, and what Keras does with it.
+
+    ``rule``: the kind of finding (``KRP001``...), ``None`` for an array
+    that Keras restores on every release. ``owner``/``argument``: the class
+    it is handed to, and as which argument. ``since``: the first release that
+    restores it (``None``: none does, or, without a rule, every one does).
+    """
 
     path: str  # the layer, through nested models
     key: str  # where in that layer's entry, e.g. "config.scale"
-    marker: str  # "__numpy__" or "__tensor__"
+    marker: str  # "__numpy__", "__tensor__" or "__bytes__"
     dtype: str | None
     shape: tuple[int, ...] | None
-    layer_class: str | None = None  # for a suspect: the layer's registered name
+    layer_class: str | None = None  # for a suspect: the class's registered name
     # What stands where an array's values belong, when it is no array (a
     # string, say): no Keras writes that, so the file is malformed there.
     malformed: str | None = None
+    rule: str | None = None
+    owner: str | None = None
+    argument: str | None = None
+    since: str | None = None
+
+    def fails_on(self, version: Version) -> bool:
+        """Whether stock Keras ``version`` leaves it unrestored (a suspect:
+        as far as this package can tell)."""
+        if self.rule is None:
+            return False
+        if self.rule == UNKNOWN_CLASS.code or self.since is None:
+            return True
+        return version < Version.parse(self.since)
+
+    def failing(self, targets: Targets) -> tuple[str, ...]:
+        """The checked releases among ``targets`` that leave it unrestored."""
+        if self.rule is None:
+            return ()
+        if self.rule == UNKNOWN_CLASS.code:
+            return targets.known()
+        return targets.before(self.since)
+
+    @property
+    def place(self) -> str:
+        """Where it is, for people: ``kernel_constraint.axis``, ``scale``."""
+        parts = [part for part in self.key.split(".") if part != "config"]
+        return ".".join(parts) or self.key
 
     def as_dict(self) -> dict[str, Any]:
         report = asdict(self)
         report["shape"] = list(self.shape) if self.shape is not None else None
         if self.malformed is None:
             del report["malformed"]  # only where there is something to say
+        report["class"] = report.pop("owner")
+        report["fixed_in"] = report.pop("since") if self.rule else None
         return report
 
 
 @dataclass(frozen=True)
-class AffectedArgument:
-    """A Rescaling ``scale`` or ``offset`` held as a marker, where it sits."""
+class Placement:
+    """A judged marker, where it sits: ``container[slot]`` is the marker;
+    ``owner_config`` the config of the object it reaches (for ``repair``)."""
 
     finding: Finding
-    argument: str  # "scale" or "offset"
-    layer_config: dict[str, Any]  # the layer's "config", to rewrite in place
+    container: Any  # the dict or list that holds the marker
+    slot: Any  # its key or index there
     marker: dict[str, Any]
+    owner_config: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The affected Rescaling arguments, and any other array-valued config.
+    """Every serialized array of a config, judged."""
 
-    ``suspect``: ``scale`` or ``offset`` held as a marker by a layer of
-    another class (a registered ``Rescaling`` subclass, a ``keras_hub``
-    layer): stock Keras 3.0-3.4 hands that layer the marker unchanged too,
-    so it fails there unless the layer's own code restores the array;
-    ``repair`` cannot vouch for code it does not know.
-    """
-
-    arguments: tuple[AffectedArgument, ...]
-    other: tuple[Finding, ...]
-    suspect: tuple[Finding, ...] = ()
+    placements: tuple[Placement, ...]
 
     @property
-    def affected(self) -> tuple[Finding, ...]:
-        return tuple(argument.finding for argument in self.arguments)
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(placement.finding for placement in self.placements)
+
+    @property
+    def unrestored(self) -> tuple[Placement, ...]:
+        """Arrays some Keras release leaves unrestored, in a Keras class."""
+        return tuple(
+            p
+            for p in self.placements
+            if p.finding.rule in (RESCALING.code, NOT_RESTORED.code)
+        )
+
+    @property
+    def suspect(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.rule == UNKNOWN_CLASS.code)
+
+
+def is_data_marker(value: object) -> bool:
+    """A serialized array, tensor, or item of a string tensor."""
+    return (
+        isinstance(value, Mapping)
+        and value.get("class_name") in DATA_MARKERS
+        and isinstance(value.get("config"), Mapping)
+    )
 
 
 def shape_of(value: object) -> tuple[int, ...]:
@@ -95,13 +155,29 @@ def is_keras_module(module: object) -> bool:
     )
 
 
+def _is_object(entry: Mapping[str, Any]) -> bool:
+    """A serialized object whose config reaches a constructor."""
+    return (
+        isinstance(entry.get("class_name"), str)
+        and isinstance(entry.get("config"), dict)
+        and not str(entry["class_name"]).startswith("__")
+    )
+
+
+def is_keras_class(entry: Mapping[str, Any]) -> bool:
+    """A class of Keras itself (not a registered subclass, not keras_hub)."""
+    return is_keras_module(entry.get("module")) and entry.get("registered_name") in (
+        None,
+        entry.get("class_name"),
+    )
+
+
 def is_rescaling(entry: Mapping[str, Any]) -> bool:
     """A serialized ``keras.layers.Rescaling`` (not a registered subclass)."""
     return (
         entry.get("class_name") == "Rescaling"
-        and is_keras_module(entry.get("module"))
-        and entry.get("registered_name") in (None, "Rescaling")
-        and isinstance(entry.get("config"), dict)
+        and _is_object(entry)
+        and is_keras_class(entry)
     )
 
 
@@ -121,89 +197,118 @@ def _segment(entry: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) else f"<{entry['class_name']}>"
 
 
-def _finding(path: str, key: str, marker: Mapping[str, Any]) -> Finding:
-    inner = marker["config"]
-    dtype = inner.get("dtype")
-    value = inner.get("value")
-    malformed = None
-    if "value" not in inner:
-        malformed = "no value"
-    elif not isinstance(value, (list, int, float)):
-        malformed = f"its value is a {type(value).__name__}, not an array"
-    return Finding(
-        path=path,
-        key=key,
-        marker=str(marker["class_name"]),
-        dtype=dtype if isinstance(dtype, str) else None,
-        shape=shape_of(value) if malformed is None else None,
-        malformed=malformed,
-    )
+# Where a marker is judged: the object it reaches (None: Keras deserializes
+# it itself) and the constructor argument it is given as.
+Owner = tuple[Mapping[str, Any], str] | None
 
 
-def _walk(config: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Yield ``(layer path, key within the layer, dict)`` for every dict.
+def _walk(
+    config: dict[str, Any],
+) -> Iterator[tuple[str, str, Any, Any, dict[str, Any], Owner]]:
+    """Yield ``(layer path, key, container, slot, marker, owner)`` for every
+    data marker, depth first, in document order.
 
-    Depth first, in document order, a layer before its contents; no
-    recursion, and more than ``MAX_NESTING`` levels is refused (as input a
-    model config never is). The contents of data markers are data, not
-    config, and are not entered.
+    No recursion, and more than ``MAX_NESTING`` levels is refused (as input a
+    model config never is). The contents of markers are data, not config,
+    and are not entered.
     """
-    Entry = tuple[Any, str, str, int]  # node, layer path, key, depth
-    stack: list[Entry] = [(config, "", "", 1)]
+    # node, layer path, key within the layer, depth, container, slot, owner
+    Entry = tuple[Any, str, str, int, Any, Any, Owner]
+    stack: list[Entry] = [(config, "", "", 1, None, None, None)]
     while stack:
-        node, path, key, depth = stack.pop()
+        node, path, key, depth, container, slot, owner = stack.pop()
         if depth > MAX_NESTING:
             raise UnreadableModel(
                 f"the model config nests deeper than {MAX_NESTING} levels"
             )
         if isinstance(node, dict):
+            if is_data_marker(node):
+                yield path, key, container, slot, node, owner
+                continue
             segment = _segment(node)
             if segment is not None:
                 path, key = f"{path}/{segment}" if path else segment, ""
-            yield path, key, node
-            if is_data_marker(node):
-                continue
-            children: list[Entry] = [
-                (child, path, f"{key}.{name}" if key else str(name), depth + 1)
-                for name, child in node.items()
-                if isinstance(child, (dict, list))
-            ]
+            is_object = _is_object(node)
+            children: list[Entry] = []
+            for name, child in node.items():
+                if not isinstance(child, (dict, list)):
+                    continue
+                inner = f"{key}.{name}" if key else str(name)
+                if is_object:  # its config reaches its constructor; the rest, not
+                    below: Owner = (node, "") if name == "config" else None
+                elif owner is not None and owner[1] == "":
+                    below = (owner[0], str(name))  # an argument of the owner
+                else:
+                    below = owner
+                children.append((child, path, inner, depth + 1, node, name, below))
         elif SCALARS.issuperset(map(type, node)):
             continue  # numbers or strings only: nothing to enter (at C speed)
         else:
             children = [
-                (child, path, f"{key}[{index}]", depth + 1)
+                (child, path, f"{key}[{index}]", depth + 1, node, index, owner)
                 for index, child in enumerate(node)
                 if isinstance(child, (dict, list))
             ]
         stack.extend(reversed(children))
 
 
+def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Finding:
+    inner = marker["config"]
+    dtype = inner.get("dtype")
+    value = inner.get("value")
+    malformed = None
+    if "value" not in inner:
+        malformed = "no value"
+    elif marker["class_name"] == "__bytes__":
+        if not isinstance(value, str):
+            malformed = f"its value is a {type(value).__name__}, not text"
+    elif not isinstance(value, (list, int, float)):
+        malformed = f"its value is a {type(value).__name__}, not an array"
+    shape = shape_of(value) if malformed is None else None
+    if marker["class_name"] == "__bytes__":
+        dtype, shape = "bytes", () if malformed is None else None
+    verdict = _verdict(owner)
+    return Finding(
+        path=path,
+        key=key,
+        marker=str(marker["class_name"]),
+        dtype=dtype if isinstance(dtype, str) else None,
+        shape=shape,
+        malformed=malformed,
+        **verdict,
+    )
+
+
+def _verdict(owner: Owner) -> dict[str, str | None]:
+    """What the table says of a marker given to ``owner``: the fields of a
+    :class:`Finding` beyond where the marker is and what it holds."""
+    if owner is None or owner[1] == "":  # restored by Keras itself
+        return {}
+    entry, argument = owner
+    owner_class = str(entry["class_name"])
+    if not is_keras_class(entry):
+        named = entry.get("registered_name") or owner_class
+        return {
+            "rule": UNKNOWN_CLASS.code, "owner": owner_class,
+            "argument": argument, "layer_class": str(named),
+        }  # fmt: skip
+    ever, since = restored_since(owner_class, argument)
+    if ever and since is None:
+        return {"owner": owner_class, "argument": argument}
+    rule = RESCALING if is_rescaling(entry) else NOT_RESTORED
+    return {
+        "rule": rule.code,
+        "owner": owner_class,
+        "argument": argument,
+        "since": since,
+    }
+
+
 def scan_config(config: dict[str, Any]) -> ScanResult:
-    """Every array-valued Rescaling argument, and other serialized arrays."""
-    arguments: list[AffectedArgument] = []
-    suspect: list[Finding] = []
-    other: list[Finding] = []
-    claimed: set[int] = set()
-    # _walk() yields a layer before its contents, so a layer's own markers
-    # are claimed before the walk reaches them.
-    for path, key, node in _walk(config):
-        rescaling = is_rescaling(node)
-        if rescaling or _segment(node) is not None:
-            layer_config = node["config"]
-            for argument in ARGUMENTS:
-                value = layer_config.get(argument)
-                if not is_data_marker(value):
-                    continue
-                finding = _finding(path, f"config.{argument}", value)
-                if rescaling:
-                    arguments.append(
-                        AffectedArgument(finding, argument, layer_config, value)
-                    )
-                else:
-                    named = node.get("registered_name") or node["class_name"]
-                    suspect.append(replace(finding, layer_class=str(named)))
-                claimed.add(id(value))
-        elif is_data_marker(node) and id(node) not in claimed:
-            other.append(_finding(path, key, node))
-    return ScanResult(tuple(arguments), tuple(other), tuple(suspect))
+    """Every serialized array of ``config``, judged, in document order."""
+    placements = []
+    for path, key, container, slot, marker, owner in _walk(config):
+        finding = _judged(path, key, marker, owner)
+        owner_config = owner[0]["config"] if owner is not None else None
+        placements.append(Placement(finding, container, slot, marker, owner_config))
+    return ScanResult(tuple(placements))

@@ -18,59 +18,32 @@ from typing import Any
 from urllib.parse import quote
 
 from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.model.restoration import RULES, Rule
 from keras_rescaling_patch.files.problems import Spelling, api_spelling
 from keras_rescaling_patch.files.reports.scan_report import FileReport
+from keras_rescaling_patch.files.reports.text import verdict_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/keras-team/keras/issues/20072"
 ROOT = "SRCROOT"
 
-AFFECTED_RULE = {
-    "id": "KRP001",
-    "name": "ArrayValuedRescalingArgument",
-    "shortDescription": {
-        "text": "A Rescaling layer's scale or offset is a serialized array."
-    },
-    "fullDescription": {
-        "text": (
-            "Keras 3.0.0 to 3.4.1 save an array-valued scale or offset of "
-            "keras.layers.Rescaling as a serialized array, and cannot run the "
-            "model after loading it (keras-team/keras#20072, fixed in 3.5.0)."
-        )
-    },
-    "help": {
-        "text": (
-            "Load the model with `import keras_rescaling_patch` first or with "
-            "Keras 3.5 or later, or rewrite the file once with "
-            "`keras-rescaling-patch repair IN -o OUT`."
-        )
-    },
-    "helpUri": INFORMATION_URI,
-    "defaultConfiguration": {"level": "error"},
-}
-SUSPECT_RULE = {
-    "id": "KRP002",
-    "name": "ArrayValuedScaleOfAnotherLayer",
-    "shortDescription": {
-        "text": "A layer of another class holds a serialized array as scale or offset."
-    },
-    "fullDescription": {
-        "text": (
-            "A layer that is not keras.layers.Rescaling (a registered subclass, a "
-            "keras_hub layer) holds a serialized array as scale or offset; stock "
-            "Keras 3.0 to 3.4 hands it the serialized array too, so it fails there "
-            "unless its own code restores the array."
-        )
-    },
-    "help": {
-        "text": (
-            "Load the model with `import keras_rescaling_patch` first (it covers "
-            "subclasses that use Rescaling's methods) or with Keras 3.5 or later."
-        )
-    },
-    "helpUri": INFORMATION_URI,
-    "defaultConfiguration": {"level": "warning"},
-}
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    """A SARIF reporting descriptor, from the rule's entry in the table."""
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.summary},
+        "help": {"text": rule.help},
+        "helpUri": INFORMATION_URI,
+        "defaultConfiguration": {"level": rule.level},
+    }
+
+
+DESCRIPTORS = [_rule(rule) for rule in RULES]
+INDEX = {rule.code: number for number, rule in enumerate(RULES)}
+LEVELS = {rule.code: rule.level for rule in RULES}
 
 
 def _uri(report: FileReport, root: Path) -> dict[str, str]:
@@ -94,40 +67,33 @@ def _physical(report: FileReport, root: Path) -> dict[str, Any]:
     return location
 
 
-def _message(report: FileReport, finding: Finding, rule: dict[str, Any]) -> str:
-    argument = finding.key.rsplit(".", 1)[-1]
+def _message(report: FileReport, finding: Finding) -> str:
     shape = "x".join(map(str, finding.shape or ())) or "scalar"
-    layer = f"{finding.layer_class} layer" if finding.layer_class else "Rescaling layer"
-    verdict = (
-        "stock Keras 3.0-3.4 cannot run this model"
-        if rule is AFFECTED_RULE
-        else "stock Keras 3.0-3.4 probably cannot run this model"
-    )
+    owner = finding.layer_class or finding.owner
     return (
-        f"The {layer} '{finding.path}' holds its {argument} as a serialized array "
-        f"({finding.marker}, {finding.dtype}, shape {shape}): {verdict}."
+        f"{owner} '{finding.path}' is given its {finding.place} as a serialized "
+        f"array ({finding.marker}, {finding.dtype}, shape {shape}): "
+        f"{verdict_text(finding, report.targets)}."
     )
 
 
-def _result(
-    report: FileReport, finding: Finding, rule: dict[str, Any], root: Path
-) -> dict[str, Any]:
-    argument = finding.key.rsplit(".", 1)[-1]
+def _result(report: FileReport, finding: Finding, root: Path) -> dict[str, Any]:
     # surrogatepass: a name from a file need not be valid UTF-8.
-    identity = f"{report.file}\0{finding.path}\0{argument}".encode(
+    identity = f"{report.file}\0{finding.path}\0{finding.place}".encode(
         "utf-8", "surrogatepass"
     )
+    code = str(finding.rule)
     return {
-        "ruleId": rule["id"],
-        "ruleIndex": 0 if rule is AFFECTED_RULE else 1,
-        "level": rule["defaultConfiguration"]["level"],
-        "message": {"text": _message(report, finding, rule)},
+        "ruleId": code,
+        "ruleIndex": INDEX[code],
+        "level": LEVELS[code],
+        "message": {"text": _message(report, finding)},
         "locations": [
             {
                 "physicalLocation": _physical(report, root),
                 "logicalLocations": [
                     {
-                        "fullyQualifiedName": f"{finding.path}.{argument}",
+                        "fullyQualifiedName": f"{finding.path}.{finding.place}",
                         "kind": "member",
                     }
                 ],
@@ -167,8 +133,8 @@ def document(
                 }
             )
             continue
-        results += [_result(report, f, AFFECTED_RULE, base) for f in report.affected]
-        results += [_result(report, f, SUSPECT_RULE, base) for f in report.suspect]
+        results += [_result(report, f, base) for f in report.affected]
+        results += [_result(report, f, base) for f in report.suspect]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -180,7 +146,7 @@ def document(
                         "version": version,
                         "semanticVersion": version,
                         "informationUri": INFORMATION_URI,
-                        "rules": [AFFECTED_RULE, SUSPECT_RULE],
+                        "rules": DESCRIPTORS,
                     }
                 },
                 "originalUriBaseIds": {ROOT: {"uri": base.as_uri() + "/"}},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.options import Targets
 from keras_rescaling_patch.files.problems import Message, Spelling, api_spelling
 
 CLEAN, AFFECTED, SUSPECT, ERROR = "clean", "affected", "suspect", "error"
@@ -39,6 +40,7 @@ class FileReport:
     bytes_read: int = 0
     requests: int | None = None
     remote: bool = field(default=False, compare=False)
+    targets: Targets = field(default_factory=Targets, compare=False)
     size: int | None = field(default=None, compare=False)  # of the file, if known
 
     @property

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from keras_rescaling_patch._keras_releases import LATEST_CHECKED, runs
 from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.model.restoration import (
+    UNKNOWN_CLASS,
+    checked_releases,
+)
+from keras_rescaling_patch.files.options import Targets
 from keras_rescaling_patch.files.problems import Spelling
 from keras_rescaling_patch.files.reports.repair_report import RepairReport
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
@@ -43,10 +50,43 @@ def where(finding: Finding) -> str:
     return f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}"
 
 
-def argument_text(path: str, key: str, marker: str, dtype: object) -> str:
-    """``  layer/path  scale  __numpy__ float64``: one array-valued argument."""
-    argument = key.rsplit(".", 1)[-1]
-    return f"  {path}  {argument}  {marker} {dtype}"
+def argument_text(path: str, place: str, marker: str, dtype: object) -> str:
+    """``  layer/path  scale  __numpy__ float64``: one serialized array."""
+    return f"  {path}  {place}  {marker} {dtype}"
+
+
+@cache
+def runs_text(releases: frozenset[str]) -> str:
+    """``3.0.0-3.4.1, 3.6.0``; once per set of releases, which a scan of
+    thousands of files meets again and again."""
+    return ", ".join(runs(tuple(releases)))
+
+
+def failing_text(finding: Finding, targets: Targets) -> str:
+    """The targeted releases that leave ``finding`` unrestored, as runs:
+    ``3.0.0-3.4.1``; newer releases than those checked, where the rule
+    says they fail too."""
+    shown = runs_text(frozenset(finding.failing(targets)))
+    if targets.beyond_checked and finding.since is None:
+        later = f"releases after {LATEST_CHECKED}"
+        shown = f"{shown} and later" if shown else later
+    return shown
+
+
+def verdict_text(finding: Finding, targets: Targets) -> str:
+    """``KRP001 Rescaling: stock Keras 3.0.0-3.4.1 cannot restore it; fixed
+    in 3.5.0``: what stock Keras does with one finding."""
+    head = f"{finding.rule} {finding.layer_class or finding.owner}"
+    if finding.rule == UNKNOWN_CLASS.code:
+        return (
+            f"{head}: a class this package does not know; stock Keras hands it "
+            "the marker unrestored, so it works only if that class's own code "
+            "restores it"
+        )
+    if finding.since is None:
+        return f"{head}: no Keras release restores it ({checked_releases()} checked)"
+    fails = f"stock Keras {failing_text(finding, targets)} cannot restore it"
+    return f"{head}: {fails}; fixed in {finding.since}"
 
 
 def _shape(finding: Finding) -> str:
@@ -55,53 +95,57 @@ def _shape(finding: Finding) -> str:
     return f" shape {shape_text(finding.shape)}"
 
 
+def _restored_line(finding: Finding, targets: Targets, verb: str) -> Line:
+    if finding.rule is None:
+        return Line(f"  restored by stock Keras, {verb}: {where(finding)}")
+    return Line(
+        f"  restored by the targeted releases, {verb}: {where(finding)} "
+        f"({finding.rule}: stock Keras {failing_text(finding, Targets())} "
+        "cannot)"
+    )
+
+
 def scan_lines(report: FileReport, spelling: Spelling, command: str) -> list[Line]:
     """One file's scan; ``command`` starts an error line (``scan:``)."""
     if report.problem is not None:
         return [
             Line(f"{command}: {report.file}: {report.problem.render(spelling)}", True)
         ]
-    shown = report.file
+    targets = report.targets
     kind = " (legacy HDF5 model)" if report.format == "hdf5" else ""
-    if report.suspect and not report.affected:
+    if report.affected:
+        failing = {v for finding in report.affected for v in finding.failing(targets)}
+        shown = runs_text(frozenset(failing))
+        if targets.beyond_checked and any(f.since is None for f in report.affected):
+            shown = f"{shown} and later" if shown else f"after {LATEST_CHECKED}"
         head = (
-            f"{shown}{kind}: {len(report.suspect)} array-valued scale/offset "
-            "argument(s) of other layer classes; stock Keras 3.0-3.4 probably "
-            "cannot run this file"
+            f"{report.file}{kind}: {len(report.affected)} serialized array(s) "
+            f"stock Keras cannot restore (on {shown})"
         )
-    elif report.affected:
+    elif report.suspect:
         head = (
-            f"{shown}{kind}: {len(report.affected)} array-valued Rescaling "
-            "argument(s); stock Keras 3.0-3.4 cannot run this file"
-        )
-    elif report.format == "hdf5":
-        head = (
-            f"{shown}: legacy HDF5 model, not affected: its Rescaling arguments, "
-            "if any, are plain numbers or lists, which Keras 3.0-3.4 load"
+            f"{report.file}{kind}: {len(report.suspect)} serialized array(s) in "
+            "classes this package does not know; stock Keras probably cannot "
+            "restore them"
         )
     else:
-        head = f"{shown}: no array-valued Rescaling arguments"
-    lines = [Line(head)]
-    for finding in report.affected:
-        lines.append(
-            Line(
-                argument_text(finding.path, finding.key, finding.marker, finding.dtype)
-                + _shape(finding)
-            )
+        head = (
+            f"{report.file}{kind}: no serialized array that stock Keras cannot restore"
         )
-    for finding in report.suspect:
+    lines = [Line(head)]
+    for finding in (*report.affected, *report.suspect):
         lines.append(
             Line(
-                argument_text(finding.path, finding.key, finding.marker, finding.dtype)
-                + f": a {finding.layer_class} layer, not keras.layers.Rescaling (a "
-                "subclass?): stock Keras 3.0-3.4 fails on it too unless its own "
-                "code restores the array"
+                argument_text(
+                    finding.path, finding.place, finding.marker, finding.dtype
+                )
+                + _shape(finding)
+                + "  "
+                + verdict_text(finding, targets)
             )
         )
     for finding in report.other:
-        lines.append(
-            Line(f"  other array-valued config (information only): {where(finding)}")
-        )
+        lines.append(_restored_line(finding, targets, "information only"))
     return lines
 
 
@@ -114,6 +158,12 @@ def summary_line(summary: Summary, seconds: float) -> Line:
         f"{summary.suspect} suspect, {summary.clean} clean, {summary.errors} "
         f"error(s); {size_text(summary.bytes_read)} read in {seconds:.1f} s"
     )
+
+
+def _plain_kind(shape: tuple[int, ...], marker: str) -> str:
+    if shape:
+        return "list"
+    return "text" if marker == "__bytes__" else "number"
 
 
 def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
@@ -130,8 +180,8 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
         )
         lines.append(
             Line(
-                f"{shown}: nothing to repair (no array-valued Rescaling "
-                f"arguments); {done}"
+                f"{shown}: nothing to repair (no serialized array that stock Keras "
+                f"cannot restore); {done}"
             )
         )
     else:
@@ -142,30 +192,34 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
             where_to = f"{shown} -> {report.output}"
         count = len(report.repairs)
         lines.append(
-            Line(f"repaired {where_to}: {count} Rescaling argument(s) now plain lists")
+            Line(f"repaired {where_to}: {count} serialized array(s) now plain values")
         )
         for item in report.repairs:
+            computes = (
+                f" (computes in {item.compute_dtype})" if item.compute_dtype else ""
+            )
             lines.append(
                 Line(
                     argument_text(
                         item.path, item.argument, item.marker, item.stored_dtype
                     )
-                    + f" shape {shape_text(item.shape)} -> plain list (computes in "
-                    f"{item.compute_dtype})"
+                    + f" shape {shape_text(item.shape)} -> plain "
+                    f"{_plain_kind(item.shape, item.marker)}{computes}"
                 )
             )
             if item.non_finite:
+                dtype = item.compute_dtype or item.stored_dtype
                 lines.append(
                     Line(
                         f"  note: {item.path} {item.argument} computes as infinity "
-                        f"or NaN in {item.compute_dtype}, as it did before; "
-                        "config.json now spells it Infinity or NaN, which Keras "
-                        "reads but strict JSON parsers refuse",
+                        f"or NaN in {dtype}, as it did before; config.json now "
+                        "spells it Infinity or NaN, which Keras reads but strict "
+                        "JSON parsers refuse",
                         True,
                     )
                 )
     for finding in report.other:
         lines.append(
-            Line(f"  other array-valued config, left as it is: {where(finding)}")
+            Line(f"  restored by stock Keras, left as it is: {where(finding)}")
         )
     return lines
