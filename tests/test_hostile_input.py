@@ -58,8 +58,11 @@ def _big_noise(path: Path) -> Path:
 
 
 def _nested(path: Path, levels: int) -> Path:
-    """A config.json that nests objects ``levels`` deep."""
-    return _zip(path, [("config.json", b'{"a":' * levels + b"1" + b"}" * levels)])
+    """A model config.json whose config nests objects ``levels`` deep."""
+    deep = b'{"a":' * levels + b"1" + b"}" * levels
+    return _zip(
+        path, [("config.json", b'{"class_name":"Functional","config":' + deep + b"}")]
+    )
 
 
 def _zeros(path: Path, megabytes: int) -> Path:

@@ -151,6 +151,8 @@ def rule_codes(text: str) -> list[str]:
     from keras_rescaling_patch.files.model.restoration import RULE_CODES
 
     codes = [code.strip().upper() for code in text.split(",") if code.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("no rule code given (such as KRP003)")
     for code in codes:
         if code not in RULE_CODES:
             known = ", ".join(sorted(RULE_CODES))

@@ -43,7 +43,7 @@ from keras_rescaling_patch.files.options import (
 )
 from keras_rescaling_patch.files.reports.repair_report import RepairReport
 from keras_rescaling_patch.files.reports.scan_report import FileReport
-from keras_rescaling_patch.files.stores.location import parse
+from keras_rescaling_patch.files.stores.location import Location, parse
 
 __all__ = ["FileReport", "RepairReport", "repair", "scan", "scan_many"]
 
@@ -71,7 +71,23 @@ def scan(
         max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
     )
     judging = _judging(target_keras, select, ignore)
-    return scan_location(parse(location), limits, judging=judging)
+    return scan_location(_location("location", location), limits, judging=judging)
+
+
+def _location(name: str, given: object) -> Location:
+    """``given`` parsed; ``ValueError`` names the parameter it came as."""
+    if not isinstance(given, (str, os.PathLike)):
+        raise ValueError(f"{name} is a path or a URL (text), not {given!r}")
+    text = os.fspath(given)
+    if not isinstance(text, str):
+        raise ValueError(f"{name} is a path or a URL as text, not bytes: {text!r}")
+    return parse(text)
+
+
+def _flags(**given: object) -> None:
+    for name, value in given.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} is True or False, not {value!r}")
 
 
 def _judging(
@@ -81,13 +97,26 @@ def _judging(
     for name, codes in (("select", select), ("ignore", ignore)):
         if isinstance(codes, str):
             raise ValueError(f"{name} is a list of rule codes, not one string")
+        if not isinstance(codes, Iterable) or not all(
+            isinstance(code, str) for code in codes
+        ):
+            raise ValueError(f"{name} is a list of rule codes, not {codes!r}")
         unknown = sorted(set(codes) - RULE_CODES)
         if unknown:
             known = ", ".join(sorted(RULE_CODES))
             raise ValueError(f"{name}: no rule {unknown[0]!r}; the rules are {known}")
     if isinstance(target_keras, str):
         raise ValueError("target_keras is a list of versions, not one string")
-    targets = Targets.parse(list(target_keras))
+    if not isinstance(target_keras, Iterable) or not all(
+        isinstance(version, str) for version in target_keras
+    ):
+        raise ValueError(
+            f"target_keras is a list of versions (text), not {target_keras!r}"
+        )
+    try:
+        targets = Targets.parse(list(target_keras))
+    except ValueError as error:
+        raise ValueError(f"target_keras: {error}") from None
     return Judging(targets, frozenset(select), frozenset(ignore))
 
 
@@ -138,7 +167,9 @@ def scan_many(
         ordered=ordered,
         judging=_judging(target_keras, select, ignore),
     )
-    return _scan_many([parse(item) for item in inputs], options)
+    if isinstance(inputs, (str, os.PathLike)):
+        raise ValueError("inputs is a list of paths or URLs, not one")
+    return _scan_many([_location("inputs", item) for item in inputs], options)
 
 
 def repair(
@@ -163,8 +194,15 @@ def repair(
     clobbered). ``in_place`` (local files only) keeps ``SOURCE.bak`` unless
     ``backup`` is false. ``progress`` is called with the bytes copied so far.
     """
+    _flags(in_place=in_place, backup=backup, force=force, sync=sync)
     if in_place == (output is not None):
         raise ValueError("give either an output or in_place=True")
+    if not backup and not in_place:
+        raise ValueError("backup=False applies only with in_place=True")
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress is a function of the bytes copied, not {progress!r}"
+        )
     limits = Limits.checked(
         max_config_mib=max_config_mib,
         timeout=timeout,
@@ -178,6 +216,5 @@ def repair(
         limits=limits,
         progress=progress or no_progress,
     )
-    return repair_file(
-        parse(source), None if output is None else parse(output), options
-    )
+    target = None if output is None else _location("output", output)
+    return repair_file(_location("source", source), target, options)

@@ -57,7 +57,9 @@ REMOTE_JOBS = 16  # remote reads wait on the network: overlap them
 
 
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
+    ):
         raise ValueError(f"{name} must be a positive number, not {value!r}")
 
 
@@ -146,6 +148,14 @@ class Targets:
         if not given:
             return cls()
         ranges = tuple(_target_range(text) for text in given)
+        for text, bounds in zip(given, ranges, strict=True):
+            taken = cls((bounds,), text)
+            if not taken.known() and not taken.beyond_checked:
+                raise ValueError(
+                    f"{text!r} takes no Keras 3 release (those checked are "
+                    f"{KERAS_3[0]}-{LATEST_CHECKED}; later ones are judged by "
+                    "the rule)"
+                )
         return cls(ranges, ", ".join(given))
 
 
@@ -166,8 +176,15 @@ def _before(targets: Targets, first_fixed: str | None) -> tuple[str, ...]:
 def _bound(text: str, *, upper: bool) -> Version:
     """``3.4`` as a lower bound is 3.4.0; as an upper one, every 3.4.x."""
     parts = text.strip().split(".")
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    if not 2 <= len(parts) <= 3 or not all(
+        p.isdigit() and p.isascii() and (p == "0" or not p.startswith("0"))
+        for p in parts
+    ):
         raise ValueError(f"{text!r} is not a Keras version such as 3.4.1 or 3.4")
+    if parts[0] != "3":
+        raise ValueError(
+            f"{text!r} is not a Keras 3 version (only Keras 3 writes these markers)"
+        )
     try:
         version = Version.parse(".".join(parts + ["0"] * (3 - len(parts))))
     except InvalidVersion:

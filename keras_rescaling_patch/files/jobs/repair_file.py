@@ -115,11 +115,10 @@ def _local(
         refusal = (
             message(INPUT, ": cannot repair exactly: ")
             + error.message
-            + message(
-                "; nothing written. Load this file with the shim (import "
-                "keras_rescaling_patch) or Keras >= 3.5 instead"
-            )
+            + message("; nothing written")
         )
+        if error.instead is not None:
+            refusal = refusal + message(f"; {error.instead}")
         return RepairReport(shown, REFUSED, problem=refusal.naming(names))
     except RepairRefused as error:
         about = message(error.about, ": ") if error.about is not None else message()

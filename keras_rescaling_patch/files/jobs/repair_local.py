@@ -344,7 +344,11 @@ def repair(
         if model.legacy_hdf5 and unrestored:
             raise RepairRefused(message(_hdf5_refusal(unrestored)), INPUT)
         if found.suspect:
-            raise NotExactlyRepairable(_suspect_refusal(found.suspect[0]))
+            raise NotExactlyRepairable(
+                _suspect_refusal(found.suspect[0]),
+                "make that class take a list or a number there (or restore "
+                "its own arrays), and save the model again",
+            )
         repairs = apply_repairs(unrestored, options.limits.max_array_elements)
         if not repairs and in_place:
             return RepairOutcome(repairs, other, None, None, model.legacy_hdf5)

@@ -39,13 +39,16 @@ def deadline(limits: Limits) -> float:
 
 def judged(
     result: config_scan.ScanResult, judging: Judging
-) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[Finding, ...]]:
-    """The findings as ``(affected, suspect, other)`` for these targets and
-    rules: affected where some targeted release leaves the array
-    unrestored; other (information) where every one restores it."""
+) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[Finding, ...], int]:
+    """The findings as ``(affected, suspect, other, left out)`` for these
+    targets and rules: affected where some targeted release leaves the
+    array unrestored; other (information) where every one restores it;
+    the count of findings whose rule is not reported."""
     affected, suspect, other = [], [], []
+    left_out = 0
     for finding in result.findings:
         if finding.rule is not None and not judging.reports(finding.rule):
+            left_out += 1
             continue
         if finding.rule == UNKNOWN_CLASS.code:
             suspect.append(finding)
@@ -53,7 +56,7 @@ def judged(
             affected.append(finding)
         else:
             other.append(finding)
-    return tuple(affected), tuple(suspect), tuple(other)
+    return tuple(affected), tuple(suspect), tuple(other), left_out
 
 
 def _fails_on_a_target(finding: Finding, judging: Judging) -> bool:
@@ -66,13 +69,15 @@ def _fails_on_a_target(finding: Finding, judging: Judging) -> bool:
 
 
 def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> FileReport:
-    affected, suspect, other = judged(config_scan.scan_config(model.config), judging)
+    judgement = judged(config_scan.scan_config(model.config), judging)
+    affected, suspect, other, left_out = judgement
     return FileReport(
         name,
         format=model.format,
         affected=affected,
         suspect=suspect,
         other=other,
+        left_out=left_out,
         targets=judging.targets,
         **counts,
     )

@@ -45,7 +45,12 @@ from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_ARRAY_ELEMENTS,
     MAX_ARRAY_ELEMENTS,
 )
-from keras_rescaling_patch.files.problems import FileProblem, LimitReached, message
+from keras_rescaling_patch.files.problems import (
+    FileProblem,
+    LimitReached,
+    Message,
+    message,
+)
 
 # Mixed policies keep float32 variables but compute in the narrow type.
 MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -60,7 +65,27 @@ MAX_DIMENSIONS = 32  # NumPy's limit
 
 
 class NotExactlyRepairable(FileProblem):
-    """Values that no plain number carries exactly; the message says which."""
+    """Values that no plain number carries exactly; the message says which,
+    ``instead`` what would load the file as it is (for people)."""
+
+    def __init__(self, what: Message | str, instead: str | None = None) -> None:
+        super().__init__(what)
+        self.instead = instead
+
+
+def instead_of_repair(finding: Finding) -> str:
+    """What loads a file holding ``finding`` without a repair, if anything."""
+    if finding.rule == RESCALING.code:
+        return (
+            "load this file with the shim (import keras_rescaling_patch) or "
+            f"Keras >= {finding.since} instead"
+        )
+    if finding.since is not None:
+        return f"load it with Keras >= {finding.since} instead"
+    return (
+        "no Keras release restores it: build the model with a list or a "
+        "number there instead of an array, and save it again"
+    )
 
 
 class MalformedMarker(UnreadableModel):
@@ -214,10 +239,20 @@ def _convert(values: list[Any], stored_dtype: object, target: str) -> list[float
     return [_exact_value(number, stored, target) for number in numbers]
 
 
+def _config_of(marker: dict[str, Any]) -> dict[str, Any]:
+    inner = marker.get("config")
+    if not isinstance(inner, dict):
+        raise MalformedMarker(
+            f"holds an array marker whose config is a {type(inner).__name__}, "
+            "not an object"
+        )
+    return inner
+
+
 def _values(
     marker: dict[str, Any], max_elements: int
 ) -> tuple[list[Any], tuple[int, ...]]:
-    inner = marker["config"]
+    inner = _config_of(marker)
     if "value" not in inner:
         raise MalformedMarker("holds an array marker without a value")
     value = inner["value"]
@@ -264,7 +299,7 @@ def _generic_value(marker: dict[str, Any], max_elements: int) -> tuple[Any, bool
     """The plain value any class gets the same numbers from: exact integers
     and bools, and floats that float32 holds (Keras reads a plain float as
     float32); a ``__bytes__`` marker's text as a string."""
-    inner = marker["config"]
+    inner = _config_of(marker)
     if marker["class_name"] == "__bytes__":
         if not isinstance(inner.get("value"), str):
             raise MalformedMarker("holds bytes without their text")
@@ -312,8 +347,12 @@ def plan_repairs(
                 error.limit,
                 MAX_ARRAY_ELEMENTS,
             ) from None
-        except (NotExactlyRepairable, MalformedMarker) as error:
-            raise type(error)(message(f"{where}: ") + error.message) from None
+        except NotExactlyRepairable as error:
+            raise NotExactlyRepairable(
+                message(f"{where}: ") + error.message, instead_of_repair(finding)
+            ) from None
+        except MalformedMarker as error:
+            raise MalformedMarker(message(f"{where}: ") + error.message) from None
         repair = Repair(
             path=finding.path,
             argument=finding.place,

@@ -61,9 +61,14 @@ class Finding:
     argument: str | None = None
     since: str | None = None
 
-    def fails_on(self, version: Version) -> bool:
-        """Whether stock Keras ``version`` leaves it unrestored (a suspect:
-        as far as this package can tell)."""
+    def fails_on(self, version: Version | str) -> bool:
+        """Whether stock Keras ``version`` (``"3.4.1"``) leaves it unrestored
+        (a suspect: as far as this package can tell); ``ValueError`` for
+        what is not a version."""
+        if not isinstance(version, Version):
+            if not isinstance(version, str):
+                raise ValueError(f"not a Keras version: {version!r}")
+            version = Version.parse(version)
         if self.rule is None:
             return False
         if self.rule == UNKNOWN_CLASS.code or self.since is None:
@@ -90,7 +95,8 @@ class Finding:
         if self.malformed is None:
             del report["malformed"]  # only where there is something to say
         report["class"] = report.pop("owner")
-        report["fixed_in"] = report.pop("since") if self.rule else None
+        since = report.pop("since")
+        report["fixed_in"] = since if self.rule else None
         return report
 
 
@@ -131,21 +137,25 @@ class ScanResult:
 
 
 def is_data_marker(value: object) -> bool:
-    """A serialized array, tensor, or item of a string tensor."""
-    return (
-        isinstance(value, Mapping)
-        and value.get("class_name") in DATA_MARKERS
-        and isinstance(value.get("config"), Mapping)
-    )
+    """A serialized array, tensor, or item of a string tensor: by its
+    ``class_name``, which no Keras class has, so that a marker whose
+    ``config`` is no object is still found (and called malformed)."""
+    return isinstance(value, Mapping) and value.get("class_name") in DATA_MARKERS
 
 
-def shape_of(value: object) -> tuple[int, ...]:
-    """The shape of a nested list (``()`` for a number), from its first items."""
+def shape_of(value: object) -> tuple[int, ...] | None:
+    """The shape of a nested list (``()`` for a number); ``None`` for a
+    ragged one, whose lists of one level differ in length or depth."""
+    level = [value]
     shape: list[int] = []
-    while isinstance(value, list):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return tuple(shape)
+    while True:
+        lists = [item for item in level if isinstance(item, list)]
+        if not lists:
+            return tuple(shape)
+        if len(lists) != len(level) or len({len(item) for item in lists}) != 1:
+            return None
+        shape.append(len(lists[0]))
+        level = [item for inner in lists for item in inner]
 
 
 def is_keras_module(module: object) -> bool:
@@ -253,11 +263,17 @@ def _walk(
 
 
 def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Finding:
-    inner = marker["config"]
+    inner = marker.get("config")
+    if not isinstance(inner, Mapping):
+        inner = {"__config__": inner}
     dtype = inner.get("dtype")
     value = inner.get("value")
     malformed = None
-    if "value" not in inner:
+    if "__config__" in inner:
+        malformed = (
+            f"its config is a {type(inner['__config__']).__name__}, not an object"
+        )
+    elif "value" not in inner:
         malformed = "no value"
     elif marker["class_name"] == "__bytes__":
         if not isinstance(value, str):
@@ -265,6 +281,8 @@ def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Fin
     elif not isinstance(value, (list, int, float)):
         malformed = f"its value is a {type(value).__name__}, not an array"
     shape = shape_of(value) if malformed is None else None
+    if malformed is None and shape is None:
+        malformed = "ragged lists, not an array"
     if marker["class_name"] == "__bytes__":
         dtype, shape = "bytes", () if malformed is None else None
     verdict = _verdict(owner)

@@ -64,7 +64,16 @@ def parse_config(text: bytes, where: str, max_config_bytes: int) -> dict[str, An
             f"{where} nests deeper than {MAX_NESTING} levels; not a model config"
         ) from None
     except (UnicodeDecodeError, ValueError) as error:
+        if "integer string conversion" in str(error):  # Python's digit limit
+            raise UnreadableModel(
+                f"{where} holds an integer of more digits than Python reads; "
+                "not a model config"
+            ) from None
         raise UnreadableModel(f"{where} is not valid JSON ({error})") from None
     if not isinstance(config, dict):
         raise UnreadableModel(f"{where} does not hold a JSON object")
+    if not isinstance(config.get("class_name"), str) or "config" not in config:
+        raise UnreadableModel(
+            f"{where} is not a model config (no class_name and config at its top)"
+        )
     return config  # its nesting is bounded by the walk (config_scan)

@@ -26,6 +26,8 @@ class FileReport:
     ``format``: ``"keras"`` (an archive), ``"json"`` (a bare model config)
     or ``"hdf5"`` (a legacy model); ``None`` when it could not be read, and
     then ``problem`` says why (``error``: in one line, in the API's words).
+    ``left_out``: findings whose rule the caller chose not to report
+    (``select``/``ignore``); they decide nothing.
     ``bytes_read``: bytes read from the file (or the store); ``requests``:
     requests made, for a remote file; ``size``: the file's size, where it
     was learnt.
@@ -36,6 +38,7 @@ class FileReport:
     affected: tuple[Finding, ...] = ()
     suspect: tuple[Finding, ...] = ()
     other: tuple[Finding, ...] = ()
+    left_out: int = 0
     problem: Message | None = None
     bytes_read: int = 0
     requests: int | None = None
@@ -70,6 +73,8 @@ class FileReport:
             report["affected"] = [finding.as_dict() for finding in self.affected]
             report["suspect"] = [finding.as_dict() for finding in self.suspect]
             report["other"] = [finding.as_dict() for finding in self.other]
+            if self.left_out:
+                report["left_out"] = self.left_out
         report["bytes_read"] = self.bytes_read
         if self.requests is not None:
             report["requests"] = self.requests

@@ -132,6 +132,8 @@ def scan_lines(report: FileReport, spelling: Spelling, command: str) -> list[Lin
         head = (
             f"{report.file}{kind}: no serialized array that stock Keras cannot restore"
         )
+    if report.left_out:
+        head += f" ({report.left_out} more left out by the rules chosen)"
     lines = [Line(head)]
     for finding in (*report.affected, *report.suspect):
         lines.append(
