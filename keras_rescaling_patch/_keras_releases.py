@@ -113,18 +113,3 @@ def is_affected_release(text: str) -> bool:
     """A Keras 3 release before 3.5.0 (by version only; the gate also probes)."""
     version = Version.parse(text)
     return version.major == 3 and version < FIRST_FIXED
-
-
-_INDEX = {text: number for number, text in enumerate(KERAS_3)}
-
-
-def runs(releases: tuple[str, ...] | list[str]) -> list[str]:
-    """Releases of ``KERAS_3`` as runs of consecutive ones: ``["3.0.0-3.4.1"]``."""
-    index = _INDEX
-    found: list[list[str]] = []
-    for text in sorted(releases, key=lambda t: index.get(t, -1)):
-        if found and index.get(text, -2) == index.get(found[-1][-1], -9) + 1:
-            found[-1].append(text)
-        else:
-            found.append([text])
-    return [run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in found]

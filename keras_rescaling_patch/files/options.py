@@ -223,6 +223,10 @@ class Judging:
         return rule not in self.ignore
 
 
+# The default: every Keras 3 release, every rule.
+EVERY_RELEASE = Judging()
+
+
 @dataclass(frozen=True)
 class ScanOptions:
     """How ``scan`` takes and reads files.
@@ -243,7 +247,7 @@ class ScanOptions:
     skip: Collection[str] = ()
     on_skip: Callable[[str], object] | None = None
     ordered: bool = True
-    judging: Judging = field(default_factory=Judging)
+    judging: Judging = EVERY_RELEASE
 
 
 def no_progress(copied: int) -> None:

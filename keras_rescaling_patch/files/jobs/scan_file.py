@@ -15,7 +15,7 @@ from keras_rescaling_patch.files.model import config_scan
 from keras_rescaling_patch.files.model.config_scan import Finding
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
 from keras_rescaling_patch.files.model.restoration import UNKNOWN_CLASS
-from keras_rescaling_patch.files.options import Judging, Limits
+from keras_rescaling_patch.files.options import EVERY_RELEASE, Judging, Limits
 from keras_rescaling_patch.files.problems import FileProblem, message, one_line
 from keras_rescaling_patch.files.reports.scan_report import FileReport
 from keras_rescaling_patch.files.stores import ranged
@@ -61,11 +61,7 @@ def judged(
 
 def _fails_on_a_target(finding: Finding, judging: Judging) -> bool:
     targets = judging.targets
-    if finding.failing(targets):
-        return True
-    # A release newer than the newest checked: judged by the rule (a class
-    # never restoring it still does not).
-    return targets.beyond_checked and finding.since is None
+    return bool(finding.failing(targets)) or finding.fails_after_checked(targets)
 
 
 def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> FileReport:
@@ -84,7 +80,7 @@ def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> Fil
 
 
 def scan_local(
-    location: LocalPath, limits: Limits, judging: Judging | None = None
+    location: LocalPath, limits: Limits, judging: Judging = EVERY_RELEASE
 ) -> FileReport:
     """Scan a local file (never raises for a problem with the file)."""
     source: LocalFile | None = None
@@ -94,7 +90,7 @@ def scan_local(
             model = read_model(source, limits)
         read = source.bytes_read(model.mapped_bytes)
         return _report(
-            location.text, model, judging or Judging(), bytes_read=read,
+            location.text, model, judging, bytes_read=read,
             size=source.size,
         )  # fmt: skip
     except FileProblem as problem:
@@ -109,7 +105,7 @@ def scan_remote(
     url: Url,
     limits: Limits,
     size: int | None = None,
-    judging: Judging | None = None,
+    judging: Judging = EVERY_RELEASE,
 ) -> FileReport:
     """Scan a remote file by ranged reads (never raises for a problem with
     it); ``size``: where a listing said it."""
@@ -121,7 +117,7 @@ def scan_remote(
         remote = RemoteFile(reader, total, budget(limits))
         model = read_model(remote, limits)
         return _report(
-            url.text, model, judging or Judging(), bytes_read=remote.bytes_read,
+            url.text, model, judging, bytes_read=remote.bytes_read,
             requests=reader.requests, remote=True, size=total,
         )  # fmt: skip
     except FileProblem as problem:
@@ -147,7 +143,7 @@ def scan_location(
     location: Location,
     limits: Limits,
     size: int | None = None,
-    judging: Judging | None = None,
+    judging: Judging = EVERY_RELEASE,
 ) -> FileReport:
     """Scan the file at ``location``, wherever it is."""
     if isinstance(location, Url):

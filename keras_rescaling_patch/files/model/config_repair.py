@@ -250,9 +250,9 @@ def _config_of(marker: dict[str, Any]) -> dict[str, Any]:
 
 
 def _values(
-    marker: dict[str, Any], max_elements: int
+    inner: dict[str, Any], max_elements: int
 ) -> tuple[list[Any], tuple[int, ...]]:
-    inner = _config_of(marker)
+    """A marker's values, flat, and their shape; ``inner``: its config."""
     if "value" not in inner:
         raise MalformedMarker("holds an array marker without a value")
     value = inner["value"]
@@ -268,8 +268,9 @@ def _rescaling_value(
 ) -> tuple[Any, bool]:
     """The plain list (or number) a Rescaling computes with exactly, and
     whether it holds a value that is not finite."""
-    values, shape = _values(marker, max_elements)
-    numbers = _convert(values, marker["config"].get("dtype"), target)
+    inner = _config_of(marker)
+    values, shape = _values(inner, max_elements)
+    numbers = _convert(values, inner.get("dtype"), target)
     finite = all(map(math.isfinite, numbers))
     return _nest(numbers, shape), not finite
 
@@ -309,7 +310,7 @@ def _generic_value(marker: dict[str, Any], max_elements: int) -> tuple[Any, bool
         isinstance(dtype, str) and (dtype in INTEGER_RANGES or dtype in FLOAT_FORMATS)
     ):
         raise NotExactlyRepairable(f"holds {dtype} data")
-    values, shape = _values(marker, max_elements)
+    values, shape = _values(inner, max_elements)
     plain = [_plain(value, dtype) for value in values]
     finite = all(math.isfinite(v) for v in plain if isinstance(v, float))
     return _nest(plain, shape), not finite

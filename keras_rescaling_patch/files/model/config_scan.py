@@ -71,17 +71,16 @@ class Finding:
             version = Version.parse(version)
         if self.rule is None:
             return False
-        if self.rule == UNKNOWN_CLASS.code or self.since is None:
-            return True
-        return version < Version.parse(self.since)
+        return self.since is None or version < Version.parse(self.since)
 
     def failing(self, targets: Targets) -> tuple[str, ...]:
         """The checked releases among ``targets`` that leave it unrestored."""
-        if self.rule is None:
-            return ()
-        if self.rule == UNKNOWN_CLASS.code:
-            return targets.known()
-        return targets.before(self.since)
+        return () if self.rule is None else targets.before(self.since)
+
+    def fails_after_checked(self, targets: Targets) -> bool:
+        """Whether targeted releases after the newest checked leave it
+        unrestored too: by the rule, where no release restores it."""
+        return self.rule is not None and self.since is None and targets.beyond_checked
 
     @property
     def place(self) -> str:
@@ -263,38 +262,43 @@ def _walk(
 
 
 def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Finding:
+    kind = str(marker["class_name"])
     inner = marker.get("config")
-    if not isinstance(inner, Mapping):
-        inner = {"__config__": inner}
-    dtype = inner.get("dtype")
-    value = inner.get("value")
-    malformed = None
-    if "__config__" in inner:
-        malformed = (
-            f"its config is a {type(inner['__config__']).__name__}, not an object"
-        )
-    elif "value" not in inner:
-        malformed = "no value"
-    elif marker["class_name"] == "__bytes__":
-        if not isinstance(value, str):
-            malformed = f"its value is a {type(value).__name__}, not text"
-    elif not isinstance(value, (list, int, float)):
-        malformed = f"its value is a {type(value).__name__}, not an array"
-    shape = shape_of(value) if malformed is None else None
-    if malformed is None and shape is None:
-        malformed = "ragged lists, not an array"
-    if marker["class_name"] == "__bytes__":
-        dtype, shape = "bytes", () if malformed is None else None
-    verdict = _verdict(owner)
+    inner = inner if isinstance(inner, Mapping) else {}
+    malformed = _malformed(kind, marker.get("config"))
+    dtype = "bytes" if kind == "__bytes__" else inner.get("dtype")
+    shape = None
+    if malformed is None:
+        shape = () if kind == "__bytes__" else shape_of(inner["value"])
+        if shape is None:
+            malformed = "ragged lists, not an array"
     return Finding(
         path=path,
         key=key,
-        marker=str(marker["class_name"]),
+        marker=kind,
         dtype=dtype if isinstance(dtype, str) else None,
         shape=shape,
         malformed=malformed,
-        **verdict,
+        **_verdict(owner),
     )
+
+
+def _malformed(kind: str, inner: object) -> str | None:
+    """What stands where a marker's values belong, if it is not what Keras
+    writes there (``None``: it is)."""
+    if not isinstance(inner, Mapping):
+        return f"its config is a {type(inner).__name__}, not an object"
+    if "value" not in inner:
+        return "no value"
+    value = inner["value"]
+    wanted: tuple[type, ...]
+    if kind == "__bytes__":
+        wanted, name = (str,), "text"
+    else:
+        wanted, name = (list, int, float), "an array"
+    if not isinstance(value, wanted):
+        return f"its value is a {type(value).__name__}, not {name}"
+    return None
 
 
 def _verdict(owner: Owner) -> dict[str, str | None]:

@@ -22,8 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keras_rescaling_patch._keras_releases import KERAS_3, LATEST_CHECKED
+from keras_rescaling_patch._markers import DATA_MARKERS as ARRAY_MARKERS
 
-DATA_MARKERS = frozenset({"__numpy__", "__tensor__", "__bytes__"})
+# The arrays and tensors the shim restores too, and a string tensor's items.
+DATA_MARKERS = ARRAY_MARKERS | {"__bytes__"}
 
 
 @dataclass(frozen=True)

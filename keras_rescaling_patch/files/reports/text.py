@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from keras_rescaling_patch._keras_releases import LATEST_CHECKED, runs
+from keras_rescaling_patch._keras_releases import KERAS_3, LATEST_CHECKED
 from keras_rescaling_patch.files.model.config_scan import Finding
 from keras_rescaling_patch.files.model.restoration import (
     UNKNOWN_CLASS,
@@ -55,22 +55,34 @@ def argument_text(path: str, place: str, marker: str, dtype: object) -> str:
     return f"  {path}  {place}  {marker} {dtype}"
 
 
+_ORDER = {text: number for number, text in enumerate(KERAS_3)}
+
+
 @cache
-def runs_text(releases: frozenset[str]) -> str:
-    """``3.0.0-3.4.1, 3.6.0``; once per set of releases, which a scan of
-    thousands of files meets again and again."""
-    return ", ".join(runs(tuple(releases)))
+def releases_text(releases: tuple[str, ...], later: bool) -> str:
+    """Checked releases as runs of consecutive ones (``3.0.0-3.4.1,
+    3.6.0``), and ``later``: the releases after the newest checked too.
+    Once per value, which a scan of thousands of files meets again and
+    again."""
+    runs: list[list[str]] = []
+    for text in sorted(releases, key=_ORDER.__getitem__):
+        if runs and _ORDER[text] == _ORDER[runs[-1][-1]] + 1:
+            runs[-1].append(text)
+        else:
+            runs.append([text])
+    shown = ", ".join(
+        run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs
+    )
+    if later:
+        return f"{shown} and later" if shown else f"releases after {LATEST_CHECKED}"
+    return shown
 
 
 def failing_text(finding: Finding, targets: Targets) -> str:
     """The targeted releases that leave ``finding`` unrestored, as runs:
     ``3.0.0-3.4.1``; newer releases than those checked, where the rule
     says they fail too."""
-    shown = runs_text(frozenset(finding.failing(targets)))
-    if targets.beyond_checked and finding.since is None:
-        later = f"releases after {LATEST_CHECKED}"
-        shown = f"{shown} and later" if shown else later
-    return shown
+    return releases_text(finding.failing(targets), finding.fails_after_checked(targets))
 
 
 def verdict_text(finding: Finding, targets: Targets) -> str:
@@ -114,10 +126,10 @@ def scan_lines(report: FileReport, spelling: Spelling, command: str) -> list[Lin
     targets = report.targets
     kind = " (legacy HDF5 model)" if report.format == "hdf5" else ""
     if report.affected:
-        failing = {v for finding in report.affected for v in finding.failing(targets)}
-        shown = runs_text(frozenset(failing))
-        if targets.beyond_checked and any(f.since is None for f in report.affected):
-            shown = f"{shown} and later" if shown else f"after {LATEST_CHECKED}"
+        failing = {finding.failing(targets) for finding in report.affected}
+        releases = failing.pop() if len(failing) == 1 else tuple(set().union(*failing))
+        later = any(f.fails_after_checked(targets) for f in report.affected)
+        shown = releases_text(releases, later)
         head = (
             f"{report.file}{kind}: {len(report.affected)} serialized array(s) "
             f"stock Keras cannot restore (on {shown})"
@@ -221,7 +233,5 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
                     )
                 )
     for finding in report.other:
-        lines.append(
-            Line(f"  restored by stock Keras, left as it is: {where(finding)}")
-        )
+        lines.append(_restored_line(finding, Targets(), "left as it is"))
     return lines
