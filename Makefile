@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # does: each later `import tensorflow` in it is seconds faster.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo check test test-engines test-verdicts lint typecheck unit unit-without-shim dist dist-check bench clean \
+.PHONY: demo check test test-engines test-verdicts test-portability knowledge-check lint typecheck unit unit-without-shim dist dist-check bench clean \
 	matrix matrix-update matrix-run matrix-cells-tf-torch matrix-cells-jax-numpy
 
 demo: $(VENV)/.installed
@@ -36,6 +36,14 @@ lint: $(VENV)/.installed
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/python scripts/matrix_report.py --check-docs
 	$(BIN)/python scripts/restoration_report.py --check
+	$(BIN)/python scripts/portability_report.py --check
+
+# What every Keras 3 release accepts, as shipped, against what their wheels
+# on PyPI give today (scripts/keras_knowledge.py; cached wheels, a minute or
+# two); .ci/run runs it. A new release on PyPI makes it fail: run
+# `scripts/keras_knowledge.py --update`.
+knowledge-check: $(VENV)/.installed
+	$(BIN)/python scripts/keras_knowledge.py --check
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy keras_rescaling_patch
@@ -58,6 +66,12 @@ test-engines: $(VENV)/.installed
 # of the table (tests/test_differential_verdicts.py); part of `make test`.
 test-verdicts: $(VENV)/.installed
 	$(BIN)/pytest -m verdicts -q
+
+# scan --target-keras and repair --target-keras against stock releases: files
+# of five newer releases judged and ported for five older ones
+# (tests/test_differential_portability.py); part of `make test`.
+test-portability: $(VENV)/.installed
+	$(BIN)/pytest -m portability -q
 
 # A release is one command: the sdist and the wheel in dist/, checked.
 dist: $(VENV)/.installed

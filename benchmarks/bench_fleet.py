@@ -38,8 +38,9 @@ from support.synthetic import CONFIG, synthetic_archive  # noqa: E402
 FILES = 10_000
 BIG = 200 << 20
 CLI = str(Path(sys.executable).with_name("keras-rescaling-patch"))
-# The last commit whose scan judged only Rescaling (before issue 25).
-BASELINE = os.environ.get("BENCH_BASELINE", "d07f310")
+# The last commit before scan judged every class and argument per release
+# (issue 29).
+BASELINE = os.environ.get("BENCH_BASELINE", "afc4415")
 
 
 def small_model(path: Path) -> Path:

@@ -147,11 +147,51 @@ class StagedFile:
         return swapped
 
 
+RANDOM_PART = 8  # the characters tempfile adds to a temporary name
+
+
+def _longest_name(folder: Path) -> int:
+    """The longest file name ``folder``'s file system takes, in bytes."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255  # Linux's and most file systems' limit
+
+
+def hidden_prefix(destination: Path, room: int) -> str:
+    """``.NAME.``: the start of a hidden name beside ``destination``, the
+    name cut short where it must be so that ``room`` more bytes still fit
+    within the longest name the folder takes (a legal name's temporary
+    twin must not be the part that fails)."""
+    name = destination.name
+    limit = _longest_name(destination.parent) - room - 2
+    encoded = os.fsencode(name)
+    if len(encoded) > limit:
+        cut = encoded[: max(limit, 1)]
+        try:
+            encoded.decode("utf-8")
+        except UnicodeDecodeError:
+            name = os.fsdecode(cut)
+        else:  # never half a character of a name that is UTF-8
+            name = cut.decode("utf-8", "ignore")
+    return f".{name}."
+
+
+def sibling(destination: Path, tag: str, suffix: str = ".tmp") -> Path:
+    """A hidden name beside ``destination`` (``.NAME.TAG.tmp``) that fits
+    the folder's file system."""
+    room = len(os.fsencode(tag + suffix))
+    return destination.with_name(hidden_prefix(destination, room) + tag + suffix)
+
+
 @contextlib.contextmanager
 def staged(destination: Path) -> Iterator[StagedFile]:
     """A :class:`StagedFile` for ``destination``; removed unless published."""
+    suffix = ".tmp"
     handle, name = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
+        dir=destination.parent,
+        prefix=hidden_prefix(destination, RANDOM_PART + len(suffix)),
+        suffix=suffix,
     )
     staged_file = StagedFile(destination, handle, Path(name))
     try:

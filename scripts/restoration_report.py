@@ -6,25 +6,27 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from _pages import page_command  # noqa: E402
 
 from keras_rescaling_patch._keras_releases import KERAS_3, LATEST_CHECKED  # noqa: E402
-from keras_rescaling_patch.files.model.restoration import (  # noqa: E402
+from keras_rescaling_patch.files.judgement.restoration import (  # noqa: E402
     RESTORERS,
-    RULES,
 )
+from keras_rescaling_patch.files.judgement.rules import ARRAY_RULES  # noqa: E402
 
 PAGE = ROOT / "docs" / "serialized-arrays.md"
 
 HEAD = """# Serialized arrays: which ones Keras restores
 
 <!-- Written by scripts/restoration_report.py from
-keras_rescaling_patch/files/model/restoration.py; `make lint` checks it. -->
+keras_rescaling_patch/files/judgement/restoration.py; `make lint` checks it. -->
 
 Keras 3 writes a NumPy array (of one dimension or more) or a backend tensor
 (any, a 0-d one too) given to a constructor into the model config as a
@@ -33,8 +35,7 @@ marker, `{{"class_name": "__numpy__" | "__tensor__", "config": {{"value": [...],
 loads the file, the default `from_config` calls `cls(**config)`: the marker
 reaches `__init__` as a dict, and the loaded object fails (at loading, at its
 first call, in `evaluate` or `fit`, with `training=True` only) or keeps the
-dict silently, unless the class restores it itself. NumPy scalars and 0-d
-arrays are written as plain numbers and never are a problem.
+dict silently, unless the class restores it itself.
 
 That is the rule `scan` judges by, for every Keras class, wherever Keras
 passes the marker to a constructor: a layer's config, the objects nested in
@@ -45,6 +46,19 @@ marker is restored. A class that is not Keras's own (a registered custom
 class, a `keras_hub` layer) is suspect: its own code may restore its arrays.
 Checked against the {count} Keras 3 releases {first} to {latest}; a release
 after {latest} is judged by the same rule.
+
+NumPy scalars and 0-d arrays are written as plain numbers, without a
+marker, and come back as Python numbers: a float64 one comes back as a
+Python float, which Keras computes with in float32 where the object in
+memory kept float64. Most classes cast it first and give the same result;
+some do not: on stock 3.4.1, a model with
+`MelSpectrogram(min_power=np.array(1e-10))` predicted 1.9e-06 away from
+itself after reloading, and one compiled with
+`Ftrl(learning_rate_power=np.array(-0.5))` trained one step 3.0e-08 away
+(on the inputs tried). `scan` cannot tell such a file from
+one built with a Python float: it holds the same plain number. Build with a
+Python float (or a float32 value) to have the model in memory be the model
+in the file.
 
 ## The rules
 
@@ -76,7 +90,7 @@ predicts, evaluates and trains there.
 def page() -> str:
     facts = {"count": len(KERAS_3), "first": KERAS_3[0], "latest": LATEST_CHECKED}
     lines = [HEAD.format(**facts)]
-    for rule in RULES:
+    for rule in ARRAY_RULES:
         lines.append(f"| {rule.code} | {rule.name} | {rule.level} | {rule.summary} |\n")
     lines.append(MIDDLE.format(**facts))
     for restorer in RESTORERS:
@@ -97,19 +111,7 @@ def page() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--update", action="store_true")
-    action.add_argument("--check", action="store_true")
-    arguments = parser.parse_args()
-    if arguments.update:
-        PAGE.write_text(page())
-        return 0
-    if not PAGE.exists() or PAGE.read_text() != page():
-        stale = PAGE.relative_to(ROOT)
-        print(f"{stale} is stale: run scripts/restoration_report.py --update")
-        return 1
-    return 0
+    return page_command(__doc__ or "", PAGE, page)
 
 
 if __name__ == "__main__":

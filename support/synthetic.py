@@ -21,7 +21,7 @@ def rescaling_config(scale: object, name: str = "rescaling") -> dict[str, Any]:
     """A Functional model config holding one Rescaling with this ``scale``."""
     layer = {"name": name, "trainable": True, "scale": scale, "offset": 0.0}
     return {
-        "module": "keras",
+        "module": "keras.src.models.functional",
         "class_name": "Functional",
         "config": {
             "name": "model",

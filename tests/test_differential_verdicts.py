@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from keras_rescaling_patch.files import api
-from keras_rescaling_patch.files.model import config_scan, restoration
+from keras_rescaling_patch.files.judgement import restoration, verdicts
 from support.processes import ROOT, environment, release_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.verdicts]
@@ -160,7 +160,7 @@ def test_the_release_loads_and_uses_every_repaired_file_as_in_memory(
 def _rescanned(release: Release, restored: Callable[..., tuple[bool, str | None]],
                monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # fmt: skip
     with monkeypatch.context() as patch:
-        patch.setattr(config_scan, "restored_since", restored)
+        patch.setattr(verdicts, "restored_since", restored)
         return {
             name: api.scan(release.folder / f"{name}.keras",
                            target_keras=[release.version]).status

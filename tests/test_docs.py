@@ -27,7 +27,7 @@ import pytest
 from sybil import Sybil
 from sybil.parsers.markdown import CodeBlockParser, SkipParser
 
-from support.processes import shared_venv
+from support.processes import release_venv, shared_venv
 from support.servers import moto_server
 from support.synthetic import synthetic_archive
 from tests.subprocesses import ROOT, Venv, environment
@@ -63,6 +63,21 @@ clean.save(os.path.join(work, "clean.keras"))
 vendored = os.path.join(work, "third_party", "keras")
 shutil.copytree(os.path.dirname(keras.__file__), vendored)
 """
+
+
+# A model saved by a newer Keras than the one the documentation runs on.
+NEWER = """
+import os, sys
+import numpy as np, keras
+keras.utils.set_random_seed(0)
+inputs = keras.Input(shape=(5, 4))
+outputs = keras.layers.Dense(2)(keras.layers.LSTM(3)(inputs))
+model = keras.Model(inputs, outputs)
+model.compile(optimizer="adam", loss="mse")
+model.fit(np.ones((2, 5, 4)), np.ones((2, 2)), verbose=0)
+model.save(os.path.join(sys.argv[1], "newer.keras"))
+"""
+NEWER_STACK = ("keras==3.15.1", "tensorflow-cpu==2.21.0")
 
 
 def parse(block: str) -> list[tuple[str, str]]:
@@ -149,6 +164,13 @@ def template(docs_venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
         timeout=300,
     )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    newer = release_venv("keras-3.15.1", *NEWER_STACK)
+    completed = subprocess.run(
+        [str(newer / "python"), "-c", NEWER, str(work)],
+        env=environment(KERAS_BACKEND="tensorflow"), capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
     models = work / "models"
     for folder in ("prod", "team", "archive"):

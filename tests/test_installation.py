@@ -213,8 +213,7 @@ def test_scan_and_repair_a_big_model_on_a_terminal_with_nothing_installed(
     )
     assert (
         code == 1
-        and "big.keras: 1 serialized array(s) stock Keras cannot restore"
-        " (on 3.0.0-3.4.1)"
+        and "big.keras: 1 serialized array(s) stock Keras cannot restore (on 3.4.1)"
         in stdout
     )
     assert "Traceback" not in terminal

@@ -37,7 +37,7 @@ from hypothesis.extra import numpy as hnp
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files.jobs import repair_local as repair
-from keras_rescaling_patch.files.model import config_repair
+from keras_rescaling_patch.files.judgement import exactness
 from support.cases import rescaling_layers
 from tests.conftest import AffectedModel
 
@@ -132,7 +132,7 @@ def test_random_models_reload_bit_identically_after_repair(
         expected = _outcome(original, batch)
         try:
             repairs = repair.repair(original, repaired).repairs
-        except config_repair.NotExactlyRepairable as refusal:
+        except exactness.NotExactlyRepairable as refusal:
             event("refused")
             # Only a narrower or wider compute dtype can make routes disagree.
             [layer] = rescaling_layers(model)

@@ -35,7 +35,7 @@ def _unit_norm_config(axis: object) -> dict[str, Any]:
                    "kernel_constraint": constraint},
     }  # fmt: skip
     return {
-        "module": "keras",
+        "module": "keras.src.models.functional",
         "class_name": "Functional",
         "config": {"name": "model", "trainable": True, "layers": [dense]},
     }
@@ -77,7 +77,7 @@ def test_findings_the_rules_chosen_leave_out_are_counted(
     text = run(installed_files, "scan", "m.json", "--ignore", "KRP003", cwd=tmp_path)
     assert (text.returncode, text.stdout) == (
         0,
-        "m.json: no serialized array that stock Keras cannot restore "
+        "m.json: nothing stock Keras 3.x cannot load or restore "
         "(1 more left out by the rules chosen)\n",
     )
     document = run(

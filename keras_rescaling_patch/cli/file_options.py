@@ -1,63 +1,65 @@
-"""The file tools' options on the command line: their types, and their words.
+"""The file tools' options on the command line: their flags, and their words.
 
 One table says how the command line names each setting of the file tools
 (``SPELLING``: ``--max-config-mib`` for the API's ``max_config_mib``), so
 that a message from below, which points at a setting without naming it,
-names the flag here. Each default comes from ``files/options.py``.
+names the flag here. The flags only carry what the user typed to the
+Python API, numbers as their text: every value is checked there, once
+(``files/options.py``), and :func:`setting_error` turns what it refuses
+back into the flag's words. Each default comes from ``files/options.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 
+from keras_rescaling_patch.cli.output import printable, say
 from keras_rescaling_patch.files import options
-from keras_rescaling_patch.files.options import Option
+from keras_rescaling_patch.files.options import Option, SettingError
 
 SPELLING = {
     options.MAX_CONFIG: "--max-config-mib",
     options.MAX_READ: "--max-read-mib",
     options.MAX_ARRAY_ELEMENTS: "--max-array-elements",
     options.TIMEOUT: "--timeout",
+    options.JOBS: "--jobs",
     options.FORCE: "--force",
     options.IN_PLACE: "--in-place",
     options.OUTPUT: "-o OUT",
     options.NO_BACKUP: "--no-backup",
+    options.SYNC: "--no-sync",
     options.SELECTION: "--include/--exclude",
     options.TARGET_KERAS: "--target-keras",
+    options.SELECT: "--select",
+    options.IGNORE: "--ignore",
 }
 
 
 def flag(option: Option) -> str:
     """How the command line names a setting of the file tools."""
-    return SPELLING[option]
+    return SPELLING.get(option, option.name)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return value
+def setting_error(
+    parser: argparse.ArgumentParser, command: str, error: SettingError
+) -> int:
+    """Say what the API refused, in flags: a bad value as argparse says a
+    bad argument (usage, then the error; exit 2), a bad combination in one
+    line (exit 2)."""
+    if error.option is not None and error.option in SPELLING:
+        parser.error(
+            f"argument {flag(error.option)}: {error.render(flag, named=False)}"
+        )
+    say(f"{command}: {printable(error.render(flag))}", error=True)
+    return 2
 
 
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
-
-
-def seconds(text: str) -> float:
-    value = positive_number(text)
-    if value > options.MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"{text!r} is more than a day")
-    return value
+def codes(text: str) -> list[str]:
+    """``KRP001,KRP003``: the codes one flag gives (checked by the API)."""
+    given = [code.strip() for code in text.split(",") if code.strip()]
+    if not given:
+        raise argparse.ArgumentTypeError("no rule code given (such as KRP003)")
+    return given
 
 
 def add_config_limit(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +67,6 @@ def add_config_limit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         flag(options.MAX_CONFIG),
         metavar="MIB",
-        type=positive_number,
         default=default,
         help=f"refuse a model config larger than this, in MiB (default {default})",
     )
@@ -76,8 +77,20 @@ def add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         flag(options.TIMEOUT),
         metavar="SECONDS",
-        type=seconds,
         default=default,
         help="give up on a request to a remote store after this long "
         f"(default {default:g})",
+    )
+
+
+def add_target_keras(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--target-keras``: ``what`` the releases are for (``judge against``)."""
+    parser.add_argument(
+        flag(options.TARGET_KERAS),
+        metavar="VERSION",
+        action="append",
+        default=[],
+        help=f"{what} these Keras releases: 3.4.1, 3.4 (every 3.4.x), 3.0-3.4, "
+        "or 3.5+ (repeatable; default: the release that saved each file, and "
+        "every later one)",
     )

@@ -16,7 +16,8 @@ never raised: they are reports with ``error`` set and ``exit_code`` 2 (1
 for a value no plain list can carry exactly), so a map over thousands of
 files returns one result per file; an ``error`` names the settings that
 would help by these functions' own parameters (``max_config_mib``,
-``force=True``). Bad arguments raise ``ValueError``. Nothing here imports
+``force=True``). Bad arguments raise ``SettingError`` (a ``ValueError``
+whose ``option`` says which), before any work. Nothing here imports
 Keras, TensorFlow, NumPy or, for local files, fsspec.
 """
 
@@ -28,24 +29,29 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from keras_rescaling_patch.files.jobs.repair_file import repair_file
 from keras_rescaling_patch.files.jobs.scan_file import scan_location
 from keras_rescaling_patch.files.jobs.scan_many import scan_many as _scan_many
-from keras_rescaling_patch.files.model.restoration import RULE_CODES
+from keras_rescaling_patch.files.judgement.rules import checked_codes
 from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_ARRAY_ELEMENTS,
     DEFAULT_MAX_CONFIG_MIB,
     DEFAULT_MAX_READ_MIB,
     DEFAULT_TIMEOUT,
+    IGNORE,
+    JOBS,
+    SELECT,
     Judging,
     Limits,
+    Option,
     RepairOptions,
     ScanOptions,
+    SettingError,
     Targets,
-    no_progress,
+    whole_number,
 )
 from keras_rescaling_patch.files.reports.repair_report import RepairReport
 from keras_rescaling_patch.files.reports.scan_report import FileReport
 from keras_rescaling_patch.files.stores.location import Location, parse
 
-__all__ = ["FileReport", "RepairReport", "repair", "scan", "scan_many"]
+__all__ = ["FileReport", "RepairReport", "SettingError", "repair", "scan", "scan_many"]
 
 
 def scan(
@@ -75,49 +81,24 @@ def scan(
 
 
 def _location(name: str, given: object) -> Location:
-    """``given`` parsed; ``ValueError`` names the parameter it came as."""
+    """``given`` parsed, once; ``SettingError`` names the parameter it came as."""
     if not isinstance(given, (str, os.PathLike)):
-        raise ValueError(f"{name} is a path or a URL (text), not {given!r}")
+        raise SettingError(Option(name, name), given, expected="a path or a URL (text)")
     text = os.fspath(given)
     if not isinstance(text, str):
-        raise ValueError(f"{name} is a path or a URL as text, not bytes: {text!r}")
+        raise SettingError(
+            Option(name, name), text, expected="a path or a URL as text, not bytes"
+        )
     return parse(text)
 
 
-def _flags(**given: object) -> None:
-    for name, value in given.items():
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} is True or False, not {value!r}")
-
-
-def _judging(
-    target_keras: Sequence[str], select: Sequence[str], ignore: Sequence[str]
-) -> Judging:
-    """The targets and rules, checked (``ValueError`` names a bad one)."""
-    for name, codes in (("select", select), ("ignore", ignore)):
-        if isinstance(codes, str):
-            raise ValueError(f"{name} is a list of rule codes, not one string")
-        if not isinstance(codes, Iterable) or not all(
-            isinstance(code, str) for code in codes
-        ):
-            raise ValueError(f"{name} is a list of rule codes, not {codes!r}")
-        unknown = sorted(set(codes) - RULE_CODES)
-        if unknown:
-            known = ", ".join(sorted(RULE_CODES))
-            raise ValueError(f"{name}: no rule {unknown[0]!r}; the rules are {known}")
-    if isinstance(target_keras, str):
-        raise ValueError("target_keras is a list of versions, not one string")
-    if not isinstance(target_keras, Iterable) or not all(
-        isinstance(version, str) for version in target_keras
-    ):
-        raise ValueError(
-            f"target_keras is a list of versions (text), not {target_keras!r}"
-        )
-    try:
-        targets = Targets.parse(list(target_keras))
-    except ValueError as error:
-        raise ValueError(f"target_keras: {error}") from None
-    return Judging(targets, frozenset(select), frozenset(ignore))
+def _judging(target_keras: object, select: object, ignore: object) -> Judging:
+    """The targets and rules, checked (``SettingError`` names a bad one)."""
+    return Judging(
+        Targets.checked(target_keras),
+        checked_codes(SELECT, select),
+        checked_codes(IGNORE, ignore),
+    )
 
 
 def scan_many(
@@ -146,19 +127,19 @@ def scan_many(
     would give them); ``on_skip`` is called with each one met.
     ``ordered=False`` yields each report as its scan ends, rather than in
     the order the files were found. ``target_keras``, ``select`` and
-    ``ignore``: as for :func:`scan`.
+    ``ignore``: as for :func:`scan`. Every argument is checked before the
+    first file is looked at.
     """
     if isinstance(inputs, (str, bytes, os.PathLike)):
-        raise ValueError(
-            "inputs is a list of paths or URLs, not one: "
-            "scan_many([path]), or scan(path)"
+        raise SettingError(
+            Option("inputs", "inputs"),
+            problem="a list of paths or URLs, not one: scan_many([path]), or "
+            "scan(path)",
         )
-    if jobs is not None and jobs < 1:
-        raise ValueError(f"jobs must be 1 or more, not {jobs!r}")
     options = ScanOptions(
         include=tuple(include),
         exclude=tuple(exclude),
-        jobs=jobs,
+        jobs=None if jobs is None else whole_number(JOBS, jobs),
         limits=Limits.checked(
             max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
         ),
@@ -167,8 +148,6 @@ def scan_many(
         ordered=ordered,
         judging=_judging(target_keras, select, ignore),
     )
-    if isinstance(inputs, (str, os.PathLike)):
-        raise ValueError("inputs is a list of paths or URLs, not one")
     return _scan_many([_location("inputs", item) for item in inputs], options)
 
 
@@ -184,9 +163,18 @@ def repair(
     max_array_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[int], None] | None = None,
+    target_keras: Sequence[str] = (),
 ) -> RepairReport:
-    """Rewrite the serialized arrays stock Keras does not restore as plain
-    values, so that every Keras 3 release loads the file.
+    """Rewrite what the targeted stock releases cannot load: each serialized
+    array they do not restore as a plain value, and (porting a file down to
+    an older release) each argument they do not take where it holds its
+    default, each class name they do not know where they know another for
+    the class, each structure of the table they do not read.
+
+    ``target_keras``: as for :func:`scan` (default: the release that saved
+    the file, and every later one). What cannot be written exactly, or
+    ported, is refused (``exit_code`` 1), naming the oldest release that
+    loads the file.
 
     ``source`` and ``output`` may be local paths or URLs. The output
     appears only when complete, and an existing one is replaced only with
@@ -194,27 +182,19 @@ def repair(
     clobbered). ``in_place`` (local files only) keeps ``SOURCE.bak`` unless
     ``backup`` is false. ``progress`` is called with the bytes copied so far.
     """
-    _flags(in_place=in_place, backup=backup, force=force, sync=sync)
-    if in_place == (output is not None):
-        raise ValueError("give either an output or in_place=True")
-    if not backup and not in_place:
-        raise ValueError("backup=False applies only with in_place=True")
-    if progress is not None and not callable(progress):
-        raise ValueError(
-            f"progress is a function of the bytes copied, not {progress!r}"
-        )
-    limits = Limits.checked(
-        max_config_mib=max_config_mib,
-        timeout=timeout,
-        max_array_elements=max_array_elements,
-    )
-    options = RepairOptions(
+    options = RepairOptions.checked(
+        has_output=output is not None,
         in_place=in_place,
         backup=backup,
         force=force,
         sync=sync,
-        limits=limits,
-        progress=progress or no_progress,
+        limits=Limits.checked(
+            max_config_mib=max_config_mib,
+            timeout=timeout,
+            max_array_elements=max_array_elements,
+        ),
+        progress=progress,
+        judging=_judging(target_keras, (), ()),
     )
     target = None if output is None else _location("output", output)
     return repair_file(_location("source", source), target, options)

@@ -1,19 +1,24 @@
-"""What a caller of the file tools can set: each setting, its default, once.
+"""What a caller of the file tools can set: each setting, its default and its
+validator, once.
 
 The command line and the Python API offer the same settings, each under its
 own name (``--max-config-mib`` there, ``max_config_mib`` here). Below them
 the code knows a setting as an :class:`Option`, so that a message saying
 which setting would help (a limit to raise, a switch to pass) can point at
-it without spelling it: each caller spells it its own way when it shows the
-message (``files/problems.py``). The values travel down as one object per
-command: :class:`ScanOptions` or :class:`RepairOptions`, made and checked
-once, by the API.
+it without spelling it, and each caller spells it its own way when it shows
+the message (``files/problems.py``).
+
+Every value is checked here and nowhere else, by the API, whoever gave it:
+the command line only turns its flags into the API's arguments (as text,
+where the user typed a number) and a :class:`SettingError` back into its
+flags. The checked values travel down as one frozen object per command:
+:class:`ScanOptions` or :class:`RepairOptions`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -24,27 +29,25 @@ from keras_rescaling_patch._keras_releases import (
     Version,
     release,
 )
+from keras_rescaling_patch.files.problems import Option, SettingError, message
 
-
-@dataclass(frozen=True)
-class Option:
-    """A setting a message can point at. ``name``: the API's parameter;
-    ``api``: how a message from the API spells it (``force=True``)."""
-
-    name: str
-    api: str
-
+__all__ = ["Option", "SettingError"]
 
 MAX_CONFIG = Option("max_config_mib", "max_config_mib")
 MAX_READ = Option("max_read_mib", "max_read_mib")
 MAX_ARRAY_ELEMENTS = Option("max_array_elements", "max_array_elements")
 TIMEOUT = Option("timeout", "timeout")
+JOBS = Option("jobs", "jobs")
 FORCE = Option("force", "force=True")
 IN_PLACE = Option("in_place", "in_place=True")
 OUTPUT = Option("output", "an output")
 NO_BACKUP = Option("backup", "backup=False")
+SYNC = Option("sync", "sync")
+PROGRESS = Option("progress", "progress")
 SELECTION = Option("include_exclude", "include/exclude")
 TARGET_KERAS = Option("target_keras", "target_keras")
+SELECT = Option("select", "select")
+IGNORE = Option("ignore", "ignore")
 
 MIB = 1024 * 1024
 DEFAULT_MAX_CONFIG_MIB = 16
@@ -56,11 +59,50 @@ LOCAL_JOBS = 1  # reading small local files is CPU-bound: threads only add cost
 REMOTE_JOBS = 16  # remote reads wait on the network: overlap them
 
 
-def _positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
-    ):
-        raise ValueError(f"{name} must be a positive number, not {value!r}")
+def positive_number(option: Option, given: object) -> float:
+    """A positive, finite number, given as one or as its text (``"0.5"``)."""
+    value = _number(given, float)
+    if value is None or not (value > 0 and math.isfinite(value)):
+        raise SettingError(option, given, expected="a positive number")
+    return value
+
+
+def whole_number(option: Option, given: object) -> int:
+    """A whole number of 1 or more, given as one or as its text (``"4"``)."""
+    value = _number(given, int)
+    if not isinstance(value, int) or value < 1:
+        raise SettingError(option, given, expected="1 or more (a whole number)")
+    return value
+
+
+def seconds(option: Option, given: object) -> float:
+    """A time limit: a positive number of seconds, at most a day."""
+    value = positive_number(option, given)
+    if value > MAX_TIMEOUT:
+        raise SettingError(
+            option, given, expected=f"at most {MAX_TIMEOUT:g} seconds (a day)"
+        )
+    return value
+
+
+def switch(option: Option, given: object) -> bool:
+    """``True`` or ``False``, and nothing that merely looks like one."""
+    if not isinstance(given, bool):
+        raise SettingError(option, given, expected="True or False")
+    return given
+
+
+def _number(given: object, kind: type[int] | type[float]) -> float | None:
+    if isinstance(given, bool):
+        return None
+    if isinstance(given, str):
+        try:
+            return kind(given.strip())
+        except ValueError:
+            return None
+    if kind is int:
+        return given if isinstance(given, int) else None
+    return float(given) if isinstance(given, (int, float)) else None
 
 
 @dataclass(frozen=True)
@@ -76,31 +118,18 @@ class Limits:
     def checked(
         cls,
         *,
-        max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
-        max_read_mib: float = DEFAULT_MAX_READ_MIB,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_array_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
+        max_config_mib: object = DEFAULT_MAX_CONFIG_MIB,
+        max_read_mib: object = DEFAULT_MAX_READ_MIB,
+        timeout: object = DEFAULT_TIMEOUT,
+        max_array_elements: object = DEFAULT_MAX_ARRAY_ELEMENTS,
     ) -> Limits:
-        """The limits from the API's arguments; ``ValueError`` names a bad one."""
-        _positive(MAX_CONFIG.name, max_config_mib)
-        _positive(MAX_READ.name, max_read_mib)
-        _positive(TIMEOUT.name, timeout)
-        if timeout > MAX_TIMEOUT:
-            raise ValueError(
-                f"timeout must be at most {MAX_TIMEOUT:g} seconds, not {timeout!r}"
-            )
-        if isinstance(max_array_elements, bool) or not (
-            isinstance(max_array_elements, int) and max_array_elements > 0
-        ):
-            raise ValueError(
-                "max_array_elements must be a positive whole number, "
-                f"not {max_array_elements!r}"
-            )
+        """The limits from the caller's values; :class:`SettingError` names a
+        bad one."""
         return cls(
-            int(max_config_mib * MIB),
-            int(max_read_mib * MIB),
-            float(timeout),
-            max_array_elements,
+            int(positive_number(MAX_CONFIG, max_config_mib) * MIB),
+            int(positive_number(MAX_READ, max_read_mib) * MIB),
+            seconds(TIMEOUT, timeout),
+            whole_number(MAX_ARRAY_ELEMENTS, max_array_elements),
         )
 
 
@@ -110,11 +139,12 @@ class Targets:
     ``(lowest, highest)`` inclusive (``None``: no upper bound).
 
     By default every Keras 3 release, those to come included. ``text`` is
-    how the user named them, for messages.
+    how the user named them, for messages. Which of the releases checked so
+    far they take is for the judgement to work out (``files/judgement/``).
     """
 
     ranges: tuple[tuple[Version, Version | None], ...] = ((release(3, 0, 0), None),)
-    text: str = "every Keras 3 release"
+    text: str = "3.x"
 
     def __contains__(self, version: object) -> bool:
         if not isinstance(version, Version):
@@ -124,53 +154,64 @@ class Targets:
             for low, high in self.ranges
         )
 
-    def known(self) -> tuple[str, ...]:
-        """The releases checked so far that these targets take."""
-        return _before(self, None)
-
-    def before(self, first_fixed: str | None) -> tuple[str, ...]:
-        """The checked releases these targets take that come before
-        ``first_fixed`` (every one, for ``None``): those that fail where a
-        fix arrived in ``first_fixed``. Computed once per value: a scan of
-        thousands of files asks it for every finding."""
-        return _before(self, first_fixed)
+    @classmethod
+    def from_release(cls, saved_by: str | None) -> Targets:
+        """The release that saved a file and every later one (every Keras 3
+        release where that is not known, or not a Keras 3 version)."""
+        return _from_release(saved_by)
 
     @property
-    def beyond_checked(self) -> bool:
+    def open_ended(self) -> bool:
         """Whether releases after the newest checked are targets too."""
-        latest = _CHECKED[-1][1]
+        latest = Version.parse(LATEST_CHECKED)
         return any(high is None or high > latest for _, high in self.ranges)
 
     @classmethod
-    def parse(cls, given: Sequence[str]) -> Targets:
+    def checked(cls, given: object) -> Targets | None:
         """``3.4.1``, ``3.4`` (every 3.4.x), ``3.0-3.4`` (inclusive), ``3.5+``
-        (and later); several are taken together. ``ValueError`` for others."""
-        if not given:
-            return cls()
-        ranges = tuple(_target_range(text) for text in given)
-        for text, bounds in zip(given, ranges, strict=True):
+        (and later); several are taken together; none (``None``) is the
+        default, the release that saved each file and every later one.
+        :class:`SettingError` for anything else, and for a range that takes
+        no Keras 3 release (a typo must not turn a gate off)."""
+        if isinstance(given, str) or not isinstance(given, Iterable):
+            raise SettingError(
+                TARGET_KERAS, given, expected="a list of versions (text)"
+            )
+        texts = list(given)
+        if not all(isinstance(text, str) for text in texts):
+            raise SettingError(
+                TARGET_KERAS, texts, expected="a list of versions (text)"
+            )
+        if not texts:
+            return None
+        ranges = tuple(_target_range(text) for text in texts)
+        checked = [Version.parse(text) for text in KERAS_3]
+        for text, bounds in zip(texts, ranges, strict=True):
             taken = cls((bounds,), text)
-            if not taken.known() and not taken.beyond_checked:
-                raise ValueError(
-                    f"{text!r} takes no Keras 3 release (those checked are "
-                    f"{KERAS_3[0]}-{LATEST_CHECKED}; later ones are judged by "
-                    "the rule)"
+            if not any(version in taken for version in checked) and not (
+                taken.open_ended
+            ):
+                raise SettingError(
+                    TARGET_KERAS,
+                    text,
+                    problem=f"{text!r} takes no Keras 3 release (those checked "
+                    f"are {KERAS_3[0]}-{LATEST_CHECKED}; later ones are judged "
+                    "by the rule)",
                 )
-        return cls(ranges, ", ".join(given))
-
-
-_CHECKED = tuple((text, Version.parse(text)) for text in KERAS_3)
-assert _CHECKED[-1][0] == LATEST_CHECKED
+        return cls(ranges, ", ".join(texts))
 
 
 @cache
-def _before(targets: Targets, first_fixed: str | None) -> tuple[str, ...]:
-    bound = None if first_fixed is None else Version.parse(first_fixed)
-    return tuple(
-        text
-        for text, version in _CHECKED
-        if version in targets and (bound is None or version < bound)
-    )
+def _from_release(saved_by: str | None) -> Targets:
+    """``Targets.from_release``, once per version (a fleet repeats them)."""
+    try:
+        version = Version.parse(saved_by) if saved_by else None
+    except InvalidVersion:
+        version = None
+    if version is None or version.major != 3:
+        return Targets()
+    low = release(version[0], version[1], version[2])
+    return Targets(((low, None),), f"{low}+")
 
 
 def _bound(text: str, *, upper: bool) -> Version:
@@ -180,18 +221,22 @@ def _bound(text: str, *, upper: bool) -> Version:
         p.isdigit() and p.isascii() and (p == "0" or not p.startswith("0"))
         for p in parts
     ):
-        raise ValueError(f"{text!r} is not a Keras version such as 3.4.1 or 3.4")
+        raise _bad_target(text, "is not a Keras version such as 3.4.1 or 3.4")
     if parts[0] != "3":
-        raise ValueError(
-            f"{text!r} is not a Keras 3 version (only Keras 3 writes these markers)"
+        raise _bad_target(
+            text, "is not a Keras 3 version (only Keras 3 writes these files)"
         )
     try:
         version = Version.parse(".".join(parts + ["0"] * (3 - len(parts))))
     except InvalidVersion:
-        raise ValueError(f"{text!r} is not a Keras version") from None
+        raise _bad_target(text, "is not a Keras version") from None
     if upper and len(parts) == 2:
         return release(version[0], version[1], 10**9)  # every micro of it
     return version
+
+
+def _bad_target(text: str, problem: str) -> SettingError:
+    return SettingError(TARGET_KERAS, text, problem=f"{text!r} {problem}")
 
 
 def _target_range(text: str) -> tuple[Version, Version | None]:
@@ -202,18 +247,21 @@ def _target_range(text: str) -> tuple[Version, Version | None]:
     if dash:
         first, last = _bound(low, upper=False), _bound(high, upper=True)
         if last < first:
-            raise ValueError(f"{text!r} runs backwards")
+            raise _bad_target(text, "runs backwards")
         return first, last
     return _bound(target, upper=False), _bound(target, upper=True)
 
 
 @dataclass(frozen=True)
 class Judging:
-    """What a finding is judged against: the Keras releases a model must
-    load on, and the rules (``KRP001``...) to report only (``select``) or to
-    leave out (``ignore``)."""
+    """What a file is judged against: the Keras releases a model must load
+    on (``None``: the release that saved the file and every later one, as
+    its metadata says; every Keras 3 release where it says none), and the
+    rules (``KRP001``...) to report only (``select``) or to leave out
+    (``ignore``); the codes are checked against the rules by
+    ``files/judgement/rules.py``."""
 
-    targets: Targets = field(default_factory=Targets)
+    targets: Targets | None = None
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
 
@@ -222,9 +270,14 @@ class Judging:
             return False
         return rule not in self.ignore
 
+    def targets_for(self, saved_by: str | None) -> Targets:
+        """The releases a file saved by ``saved_by`` is judged against."""
+        return self.targets or Targets.from_release(saved_by)
 
-# The default: every Keras 3 release, every rule.
-EVERY_RELEASE = Judging()
+
+# The default: the saving release and later, every rule.
+DEFAULT_JUDGING = Judging()
+EVERY_RELEASE = Judging(Targets())
 
 
 @dataclass(frozen=True)
@@ -247,7 +300,7 @@ class ScanOptions:
     skip: Collection[str] = ()
     on_skip: Callable[[str], object] | None = None
     ordered: bool = True
-    judging: Judging = EVERY_RELEASE
+    judging: Judging = DEFAULT_JUDGING
 
 
 def no_progress(copied: int) -> None:
@@ -260,9 +313,9 @@ class RepairOptions:
     """How ``repair`` writes its result.
 
     ``in_place``: replace the input (local files), keeping ``IN.bak`` unless
-    not ``backup``. ``force``: replace an existing output or backup.
-    ``sync``: wait for the result to reach the disk. ``progress``: told the
-    bytes copied so far.
+    not ``backup``; otherwise the output is given beside these options.
+    ``force``: replace an existing output or backup. ``sync``: wait for the
+    result to reach the disk. ``progress``: told the bytes copied so far.
     """
 
     in_place: bool = False
@@ -271,3 +324,44 @@ class RepairOptions:
     sync: bool = True
     limits: Limits = field(default_factory=Limits)
     progress: Callable[[int], None] = no_progress
+    judging: Judging = DEFAULT_JUDGING
+
+    @classmethod
+    def checked(
+        cls,
+        *,
+        has_output: bool,
+        in_place: object = False,
+        backup: object = True,
+        force: object = False,
+        sync: object = True,
+        limits: Limits | None = None,
+        progress: object = None,
+        judging: Judging = DEFAULT_JUDGING,
+    ) -> RepairOptions:
+        """The options from the caller's values: exactly one of an output and
+        in place, a backup switched off only in place, a callable progress;
+        :class:`SettingError` otherwise."""
+        in_place = switch(IN_PLACE, in_place)
+        backup = switch(NO_BACKUP, backup)
+        if in_place == has_output:
+            raise SettingError(
+                None, problem=message("give either ", OUTPUT, " or ", IN_PLACE)
+            )
+        if not backup and not in_place:
+            raise SettingError(
+                None, problem=message(NO_BACKUP, " only goes with ", IN_PLACE)
+            )
+        if progress is not None and not callable(progress):
+            raise SettingError(
+                PROGRESS, progress, expected="a function of the bytes copied"
+            )
+        return cls(
+            in_place=in_place,
+            backup=backup,
+            force=switch(FORCE, force),
+            sync=switch(SYNC, sync),
+            limits=limits or Limits(),
+            progress=progress or no_progress,
+            judging=judging,
+        )

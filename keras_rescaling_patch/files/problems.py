@@ -1,4 +1,4 @@
-"""A problem with a file, as data: what went wrong, which file, which setting.
+"""A problem, as data: what went wrong, which file, which setting.
 
 Every part of the file tools says what it cannot do by raising a
 :class:`FileProblem`: the formats for a model they cannot read, the stores
@@ -9,6 +9,12 @@ chooses the words: the command line says ``--max-config-mib`` where the
 Python API says ``max_config_mib``, and a remote repair names the user's URL
 where the local step it ran saw a temporary file.
 
+:class:`SettingError` is the other kind of problem: a setting given a
+value it cannot take, raised before any work by the one validator of that
+setting (``files/options.py``), whoever gave it; it too names the setting
+by reference, so the command line shows ``argument --timeout: ...`` where
+the API says ``timeout must be ...``.
+
 :func:`one_line` is the one formatter for errors raised by others (a
 store's package, the operating system), which carry only their text.
 """
@@ -18,7 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from keras_rescaling_patch.files.options import Option
+
+@dataclass(frozen=True)
+class Option:
+    """A setting a message can point at. ``name``: the API's parameter;
+    ``api``: how a message from the API spells it (``force=True``). The
+    settings themselves are listed in ``files/options.py``."""
+
+    name: str
+    api: str
 
 
 @dataclass(frozen=True)
@@ -122,3 +136,48 @@ def one_line(error: BaseException, limit: int = 300) -> str:
 def reason(error: OSError) -> str:
     """The operating system's words for an ``OSError`` (``No such file...``)."""
     return error.strerror or one_line(error)
+
+
+class SettingError(ValueError):
+    """A setting given a value it cannot take, as data.
+
+    ``option``: which setting (``None`` for a relation between settings,
+    such as an output and in place at once); ``given``: the value as given;
+    either ``expected``, what it must be (``a positive number``), or
+    ``problem``, what is wrong with it, in words that may point at settings.
+    ``str()`` is the API's words.
+    """
+
+    def __init__(
+        self,
+        option: Option | None,
+        given: object = None,
+        *,
+        expected: str | None = None,
+        problem: Message | str | None = None,
+    ) -> None:
+        self.option = option
+        self.given = given
+        self.expected = expected
+        self.problem = problem if not isinstance(problem, str) else message(problem)
+        super().__init__(self.render(api_spelling))
+
+    def render(self, spelling: Spelling, *, named: bool = True) -> str:
+        """The error in the words of whoever shows it; ``named``: the
+        setting's name starts the text (the API's way), else the caller
+        names it itself (``argument --timeout: '0' is not ...``)."""
+        if self.expected is not None:
+            if named and self.option is not None:
+                return (
+                    f"{spelling(self.option)} must be {self.expected}, "
+                    f"not {self.given!r}"
+                )
+            return f"{self.given!r} is not {self.expected}"
+        assert self.problem is not None
+        text = self.problem.render(spelling)
+        if named and self.option is not None:
+            return f"{spelling(self.option)}: {text}"
+        return text
+
+    def __str__(self) -> str:
+        return self.render(api_spelling)

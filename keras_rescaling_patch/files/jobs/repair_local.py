@@ -1,4 +1,4 @@
-"""``repair`` of a local file: loadable by stock Keras 3.0-3.4, safely.
+"""``repair`` of a local file: loadable by the targeted stock releases, safely.
 
 The result is built in a temporary file beside the destination and moved
 into place in one step once it is complete and on disk, so a crash, a
@@ -31,17 +31,21 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from keras_rescaling_patch import _atomic
-from keras_rescaling_patch.files.model import archive_rewrite, config_scan
-from keras_rescaling_patch.files.model.archive import CONFIG_MEMBER
-from keras_rescaling_patch.files.model.config_repair import (
+from keras_rescaling_patch.files.judgement.exactness import (
     NotExactlyRepairable,
     Repair,
-    apply_repairs,
+    plan_repairs,
 )
+from keras_rescaling_patch.files.judgement.findings import Finding
+from keras_rescaling_patch.files.judgement.portability import NotPortable, Port, port
+from keras_rescaling_patch.files.judgement.rules import RESCALING
+from keras_rescaling_patch.files.judgement.verdicts import Judged, judge
+from keras_rescaling_patch.files.model import archive_rewrite, config_walk
+from keras_rescaling_patch.files.model.archive import CONFIG_MEMBER
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
-from keras_rescaling_patch.files.model.restoration import RESCALING
 from keras_rescaling_patch.files.options import (
     FORCE,
     IN_PLACE,
@@ -88,13 +92,15 @@ class RepairOutcome:
     """What ``repair`` did."""
 
     repairs: tuple[Repair, ...]
-    other: tuple[config_scan.Finding, ...]  # other array-valued config, untouched
+    other: tuple[Finding, ...]  # other array-valued config, untouched
     written: Path | None  # None: nothing needed writing
     backup: Path | None
     legacy_hdf5: bool = False  # a legacy .h5 file: not rewritten
+    ports: tuple[Port, ...] = ()  # what was changed for the targeted releases
+    targets: str = "3.x"  # the releases judged against, for people
 
 
-def _suspect_refusal(finding: config_scan.Finding) -> str:
+def _suspect_refusal(finding: Finding) -> str:
     return (
         f"{finding.path} {finding.place}: {finding.layer_class}, a class this "
         "package does not know, holds a serialized array; stock Keras hands it "
@@ -103,8 +109,8 @@ def _suspect_refusal(finding: config_scan.Finding) -> str:
     )
 
 
-def _hdf5_refusal(unrestored: tuple[config_scan.Placement, ...]) -> str:
-    rescaling_only = all(p.finding.rule == RESCALING.code for p in unrestored)
+def _hdf5_refusal(unrestored: tuple[Judged, ...]) -> str:
+    rescaling_only = all(j.finding.rule == RESCALING.code for j in unrestored)
     instead = (
         "load it with the shim, or save it again as .keras"
         if rescaling_only
@@ -141,14 +147,22 @@ def _exists(role: Role, path: Path) -> RepairRefused:
     )
 
 
-def check_destination(source: Path | None, destination: Path, force: bool) -> None:
+@dataclass(frozen=True)
+class Output:
+    """An output path :func:`check_destination` took: checked once, before
+    any work (the publishing step checks again, atomically)."""
+
+    path: Path
+
+
+def check_destination(source: Path | None, destination: Path, force: bool) -> Output:
     """Refuse an output that must not or cannot be written, before any work
     (``source`` is ``None`` while the input is still to be downloaded). The
     publishing step checks again: this only spares a wasted read."""
     if not destination.parent.is_dir():
         raise RepairRefused(message(f"{destination.parent} is not an existing folder"))
     if not os.path.lexists(destination):
-        return
+        return Output(destination)
     _refuse_unless_regular(destination, OUTPUT_FILE)
     if (
         source is not None
@@ -158,6 +172,7 @@ def check_destination(source: Path | None, destination: Path, force: bool) -> No
         raise RepairRefused(message("the output is the input; use ", IN_PLACE))
     if not force:
         raise _exists(OUTPUT_FILE, destination)
+    return Output(destination)
 
 
 def _check_backup(keep: Path, force: bool) -> None:
@@ -282,7 +297,7 @@ def _publish_in_place(
 
 def _link_backup(source: LocalFile, keep: Path, force: bool) -> None:
     """``keep`` becomes another name of the file that was read (or a copy)."""
-    temporary = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
+    temporary = _atomic.sibling(keep, str(os.getpid()))
     try:
         os.link(source.path, temporary)
     except OSError:
@@ -310,10 +325,11 @@ def _link_backup(source: LocalFile, keep: Path, force: bool) -> None:
 
 def repair(
     source_path: Path,
-    destination: Path | None = None,
+    destination: Path | Output | None = None,
     options: RepairOptions | None = None,
 ) -> RepairOutcome:
-    """Repair ``source_path`` into ``destination``, or into itself (in place).
+    """Repair ``source_path`` into ``destination`` (checked here unless it
+    is an :class:`Output` already), or into itself (``options.in_place``).
 
     Raises ``FileProblem`` for what cannot be done: ``UnreadableModel`` (or
     ``CannotOpen``) for input that is not a readable model,
@@ -329,32 +345,44 @@ def repair(
     in_place, force, sync = options.in_place, options.force, options.sync
     if in_place:
         destination = source_path
-    elif destination is None:
-        raise RepairRefused(message("give ", OUTPUT, " or ", IN_PLACE))
     else:
-        check_destination(source_path, destination, force)
+        assert destination is not None, "the options say: an output, or in place"
+        if isinstance(destination, Path):
+            destination = check_destination(source_path, destination, force)
+        destination = destination.path
     keep = backup_path(source_path) if in_place and options.backup else None
     with open_local(str(source_path), follow_symlinks=not in_place) as source:
         if in_place:
             _lock(source, source_path)
         model = read_model(source, options.limits)
-        found = config_scan.scan_config(model.config)
-        unrestored = found.unrestored
-        other = tuple(f for f in found.findings if f.rule is None)
-        if model.legacy_hdf5 and unrestored:
-            raise RepairRefused(message(_hdf5_refusal(unrestored)), INPUT)
-        if found.suspect:
+        walked = config_walk.walk(model.config)
+        if model.legacy_hdf5:  # read by Keras's legacy loader: arrays only
+            walked = config_walk.Walked(walked.placements, ())
+        judgement = judge(walked, options.judging, model.saved_by)
+        other = tuple(judged.finding for judged in judgement.information)
+        if model.legacy_hdf5 and (judgement.affected or judgement.unreadable):
+            raise RepairRefused(message(_hdf5_refusal(judgement.affected)), INPUT)
+        if judgement.suspect:
             raise NotExactlyRepairable(
-                _suspect_refusal(found.suspect[0]),
+                _suspect_refusal(judgement.suspect[0].finding),
                 "make that class take a list or a number there (or restore "
                 "its own arrays), and save the model again",
             )
-        repairs = apply_repairs(unrestored, options.limits.max_array_elements)
-        if not repairs and in_place:
-            return RepairOutcome(repairs, other, None, None, model.legacy_hdf5)
+        planned = plan_repairs(judgement.affected, options.limits.max_array_elements)
+        ports = port(judgement.unreadable, judgement.loads_from)
+        for judged, plain, _ in planned:
+            config_walk.replace(judged.placement, plain)
+        repairs = tuple(repair for _, _, repair in planned)
+        if ports:
+            _check_ported(model.config, options, model.saved_by)
+        targets = judgement.targets.text
+        if not repairs and not ports and in_place:
+            return RepairOutcome(
+                repairs, other, None, None, model.legacy_hdf5, targets=targets
+            )
         if keep is not None:
             _check_backup(keep, force)
-        new_config = json.dumps(model.config) if repairs else None
+        new_config = json.dumps(model.config) if repairs or ports else None
         with _atomic.staged(destination) as new:
             _write_result(
                 new.descriptor, source, model, new_config, options.progress, sync
@@ -376,4 +404,20 @@ def repair(
                     raise _appeared(OUTPUT_FILE, destination) from None
     if sync:
         _atomic.fsync_folder(destination.parent)
-    return RepairOutcome(repairs, other, destination, keep, model.legacy_hdf5)
+    return RepairOutcome(
+        repairs, other, destination, keep, model.legacy_hdf5, ports, targets
+    )
+
+
+def _check_ported(
+    config: dict[str, Any], options: RepairOptions, saved_by: str | None
+) -> None:
+    """Judge the ported config again: every targeted release must read it
+    (a port that left something unread is a refusal, never a file)."""
+    again = judge(config_walk.walk(config), options.judging, saved_by)
+    if again.unreadable:
+        left = again.unreadable[0].finding
+        raise NotPortable(
+            f"{left.path} {left.place or left.owner}: {left.owner} is still not "
+            "read by the targeted releases once ported"
+        )

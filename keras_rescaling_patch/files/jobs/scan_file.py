@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from keras_rescaling_patch.files.model import config_scan
-from keras_rescaling_patch.files.model.config_scan import Finding
+from keras_rescaling_patch.files.judgement.verdicts import judge
+from keras_rescaling_patch.files.model.config_walk import Walked, walk
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
-from keras_rescaling_patch.files.model.restoration import UNKNOWN_CLASS
-from keras_rescaling_patch.files.options import EVERY_RELEASE, Judging, Limits
+from keras_rescaling_patch.files.options import DEFAULT_JUDGING, Judging, Limits
 from keras_rescaling_patch.files.problems import FileProblem, message, one_line
 from keras_rescaling_patch.files.reports.scan_report import FileReport
 from keras_rescaling_patch.files.stores import ranged
@@ -37,50 +36,16 @@ def deadline(limits: Limits) -> float:
     return 4 * limits.timeout
 
 
-def judged(
-    result: config_scan.ScanResult, judging: Judging
-) -> tuple[tuple[Finding, ...], tuple[Finding, ...], tuple[Finding, ...], int]:
-    """The findings as ``(affected, suspect, other, left out)`` for these
-    targets and rules: affected where some targeted release leaves the
-    array unrestored; other (information) where every one restores it;
-    the count of findings whose rule is not reported."""
-    affected, suspect, other = [], [], []
-    left_out = 0
-    for finding in result.findings:
-        if finding.rule is not None and not judging.reports(finding.rule):
-            left_out += 1
-            continue
-        if finding.rule == UNKNOWN_CLASS.code:
-            suspect.append(finding)
-        elif finding.rule is not None and _fails_on_a_target(finding, judging):
-            affected.append(finding)
-        else:
-            other.append(finding)
-    return tuple(affected), tuple(suspect), tuple(other), left_out
-
-
-def _fails_on_a_target(finding: Finding, judging: Judging) -> bool:
-    targets = judging.targets
-    return bool(finding.failing(targets)) or finding.fails_after_checked(targets)
-
-
 def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> FileReport:
-    judgement = judged(config_scan.scan_config(model.config), judging)
-    affected, suspect, other, left_out = judgement
-    return FileReport(
-        name,
-        format=model.format,
-        affected=affected,
-        suspect=suspect,
-        other=other,
-        left_out=left_out,
-        targets=judging.targets,
-        **counts,
-    )
+    walked = walk(model.config)
+    if model.legacy_hdf5:  # read by Keras's legacy loader: arrays only
+        walked = Walked(walked.placements, ())
+    judgement = judge(walked, judging, model.saved_by)
+    return FileReport.judged(name, model.format, judgement, **counts)
 
 
 def scan_local(
-    location: LocalPath, limits: Limits, judging: Judging = EVERY_RELEASE
+    location: LocalPath, limits: Limits, judging: Judging = DEFAULT_JUDGING
 ) -> FileReport:
     """Scan a local file (never raises for a problem with the file)."""
     source: LocalFile | None = None
@@ -105,7 +70,7 @@ def scan_remote(
     url: Url,
     limits: Limits,
     size: int | None = None,
-    judging: Judging = EVERY_RELEASE,
+    judging: Judging = DEFAULT_JUDGING,
 ) -> FileReport:
     """Scan a remote file by ranged reads (never raises for a problem with
     it); ``size``: where a listing said it."""
@@ -143,7 +108,7 @@ def scan_location(
     location: Location,
     limits: Limits,
     size: int | None = None,
-    judging: Judging = EVERY_RELEASE,
+    judging: Judging = DEFAULT_JUDGING,
 ) -> FileReport:
     """Scan the file at ``location``, wherever it is."""
     if isinstance(location, Url):

@@ -11,6 +11,8 @@ compressed size lies are refused with one line.
 
 from __future__ import annotations
 
+import json
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -20,6 +22,9 @@ from keras_rescaling_patch.files.model.json_config import parse_config, too_big
 from keras_rescaling_patch.files.model.source import Readable, UnreadableModel
 
 CONFIG_MEMBER = "config.json"
+METADATA_MEMBER = "metadata.json"
+# metadata.json holds a version and a date; anything larger is not Keras's.
+MAX_METADATA_BYTES = 64 * 1024
 END_OF_ARCHIVE = b"PK\x05\x06"
 ZIP_MEMBER_SIGNATURE = b"PK\x03\x04"
 END_OF_ARCHIVE_SIZE = 22
@@ -54,6 +59,7 @@ class ModelArchive:
 
     members: tuple[zipfile.ZipInfo, ...]  # in central-directory order
     config: dict[str, Any]
+    saved_by: str | None  # metadata.json's keras_version, where it says one
     central_directory_offset: int
     comment: bytes
     end: int  # where the end-of-archive record and its comment end
@@ -100,15 +106,83 @@ def _archive_end(stream: IO[bytes], comment: bytes, size: int) -> int:
     return size - window + start + END_OF_ARCHIVE_SIZE + len(comment)
 
 
-def _prefetch(source: Readable, info: zipfile.ZipInfo) -> None:
-    """Tell a remote stream which bytes opening ``info`` will read: its local
-    header, name, extra field (assumed no longer than in the directory, plus
-    some slack) and data, in one request."""
+# A metadata.json that cannot be read decides nothing: Keras never reads it.
+METADATA_ERRORS: tuple[type[BaseException], ...] = (
+    *CORRUPT_ARCHIVE_ERRORS,
+    zipfile.BadZipFile,
+    RecursionError,
+)
+
+
+def _span(info: zipfile.ZipInfo) -> tuple[int, int]:
+    """Where opening ``info`` reads: its local header, name, extra field
+    (assumed no longer than in the directory, plus some slack) and data."""
+    header = 30 + len(info.orig_filename.encode("utf-8")) + len(info.extra)
+    start = info.header_offset
+    return start, start + header + LOCAL_EXTRA_SLACK + info.compress_size
+
+
+def _prefetch(source: Readable, *infos: zipfile.ZipInfo) -> None:
+    """Tell a remote stream which bytes opening ``infos`` will read, in one
+    request (Keras writes metadata.json just before config.json)."""
     prefetch = getattr(source.stream, "prefetch", None)
     if prefetch is not None:
-        header = 30 + len(info.orig_filename.encode("utf-8")) + len(info.extra)
-        start = info.header_offset
-        prefetch(start, start + header + LOCAL_EXTRA_SLACK + info.compress_size)
+        spans = [_span(info) for info in infos]
+        prefetch(min(s for s, _ in spans), max(e for _, e in spans))
+
+
+def _nearby_metadata(
+    infos: list[zipfile.ZipInfo], config: zipfile.ZipInfo
+) -> zipfile.ZipInfo | None:
+    """metadata.json, if it is small and lies next to config.json (as Keras
+    writes them): reading it then costs no request of its own."""
+    found = next((i for i in infos if i.filename == METADATA_MEMBER), None)
+    if found is None or found.compress_size > MAX_METADATA_BYTES:
+        return None
+    if found.file_size > MAX_METADATA_BYTES:
+        return None
+    first, last = sorted((_span(found), _span(config)))
+    return found if last[0] - first[1] <= LOCAL_EXTRA_SLACK else None
+
+
+def _saved_by(
+    archive: zipfile.ZipFile, source: Readable, info: zipfile.ZipInfo | None
+) -> str | None:
+    """The Keras version metadata.json names; ``None`` where it names none
+    (Keras never reads the file when loading: a damaged one decides nothing)."""
+    if info is None:
+        return None
+    try:
+        if info.compress_type == zipfile.ZIP_STORED:  # as Keras writes it: read
+            data = _stored(source, info)  # it directly, without zipfile's setup
+        else:
+            with archive.open(info) as member:
+                data = member.read(MAX_METADATA_BYTES + 1)
+        metadata = json.loads(data)
+    except METADATA_ERRORS:
+        return None
+    version = metadata.get("keras_version") if isinstance(metadata, dict) else None
+    return version if isinstance(version, str) and len(version) < 64 else None
+
+
+def _stored(source: Readable, info: zipfile.ZipInfo) -> bytes:
+    """A stored (uncompressed) member's bytes, by its local header: of a
+    local file in one system call (it is a few dozen bytes)."""
+    span = 30 + len(info.orig_filename) + len(info.extra) + info.file_size
+    pread = getattr(os, "pread", None)  # Windows has none
+    if source.mappable is not None and pread is not None:
+        chunk = pread(source.mappable, span + LOCAL_EXTRA_SLACK, info.header_offset)
+    else:
+        source.stream.seek(info.header_offset)
+        chunk = source.stream.read(span + LOCAL_EXTRA_SLACK)
+    if len(chunk) < 30 or not chunk.startswith(ZIP_MEMBER_SIGNATURE):
+        raise ValueError("no member header there")
+    start = 30 + int.from_bytes(chunk[26:28], "little")
+    start += int.from_bytes(chunk[28:30], "little")
+    data = bytes(chunk[start : start + info.file_size])
+    if zlib.crc32(data) != info.CRC:
+        raise ValueError("metadata.json does not match its checksum")
+    return data
 
 
 def _check_claimed_sizes(info: zipfile.ZipInfo, max_config_bytes: int) -> None:
@@ -134,7 +208,11 @@ def read_archive(source: Readable, max_config_bytes: int) -> ModelArchive:
             if info is None:
                 raise UnreadableModel(f"the archive has no {CONFIG_MEMBER}")
             _check_claimed_sizes(info, max_config_bytes)
-            _prefetch(source, info)
+            metadata = _nearby_metadata(infos, info)
+            _prefetch(source, info, *([metadata] if metadata else []))
+            # metadata.json first: Keras writes it just before config.json,
+            # so one buffered read of a local file brings both.
+            saved_by = _saved_by(archive, source, metadata)
             with archive.open(info) as member:
                 # Never trust the declared size: read at most one byte more.
                 text = member.read(max_config_bytes + 1)
@@ -155,6 +233,7 @@ def read_archive(source: Readable, max_config_bytes: int) -> ModelArchive:
     return ModelArchive(
         members=tuple(infos),
         config=parse_config(text, CONFIG_MEMBER, max_config_bytes),
+        saved_by=saved_by,
         central_directory_offset=start_dir,
         comment=comment,
         end=end,

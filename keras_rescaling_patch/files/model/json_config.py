@@ -76,4 +76,4 @@ def parse_config(text: bytes, where: str, max_config_bytes: int) -> dict[str, An
         raise UnreadableModel(
             f"{where} is not a model config (no class_name and config at its top)"
         )
-    return config  # its nesting is bounded by the walk (config_scan)
+    return config  # its nesting is bounded by the walk (config_walk)

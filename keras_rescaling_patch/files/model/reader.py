@@ -36,6 +36,11 @@ class ModelFile:
     mapped_bytes: int = 0  # of a local HDF5 file, searched through a memory map
 
     @property
+    def saved_by(self) -> str | None:
+        """The Keras release that saved it, as its metadata says (archives)."""
+        return None if self.archive is None else self.archive.saved_by
+
+    @property
     def format(self) -> str:
         """``keras`` (an archive), ``json`` (a bare config) or ``hdf5``."""
         if self.legacy_hdf5:

@@ -1,6 +1,8 @@
 """A scan as JSON: one document, or a line per file as each is done, and
 those lines read back to resume a scan that stopped.
 
+Every JSON output is valid UTF-8 (``files/reports/json_safe.py``).
+
 JSON Lines is what a long scan writes when it may be cut short: each line
 is one file's report, complete; :func:`read_results` takes such an output
 back (the files already read, and their exit codes), and refuses one whose
@@ -9,24 +11,33 @@ last line was cut short or that is not a scan's output.
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from keras_rescaling_patch.files.problems import FileProblem, Spelling
+from keras_rescaling_patch.files.reports.json_safe import valid_utf8
+from keras_rescaling_patch.files.reports.render import Context, DocumentScan, Line
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """``value`` as JSON text that is valid UTF-8 (see ``json_safe``)."""
+    return json.dumps(valid_utf8(value), indent=indent)
 
 
 def line(report: FileReport, spelling: Spelling) -> str:
     """One file's report as a line of JSON (with its newline)."""
-    return json.dumps(report.as_dict(spelling)) + "\n"
+    return dumps(report.as_dict(spelling)) + "\n"
 
 
 def document(
     reports: Iterable[FileReport], summary: Summary, spelling: Spelling
 ) -> str:
     """The whole scan as one JSON document: its files, counts, exit code."""
-    return json.dumps(
+    return dumps(
         {
             "files": [report.as_dict(spelling) for report in reports],
             "summary": summary.as_dict(),
@@ -34,6 +45,30 @@ def document(
         },
         indent=2,
     )
+
+
+class JsonScan(DocumentScan):
+    """A scan as one JSON document, at the end."""
+
+    def document(self, reports: Sequence[FileReport], summary: Summary) -> str:
+        return document(reports, summary, self.context.spelling)
+
+
+class JsonLinesScan:
+    """A scan as a line of JSON per file, written as each is done."""
+
+    per_file = True
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def file(self, report: FileReport) -> list[Line]:
+        return [Line(line(report, self.context.spelling).rstrip("\n"), exact=True)]
+
+    def end(
+        self, reports: Sequence[FileReport], summary: Summary, seconds: float
+    ) -> list[Line]:
+        return []
 
 
 class CannotResume(FileProblem):
@@ -62,7 +97,7 @@ def read_results(path: str) -> dict[str, int]:
             continue
         try:
             entry: Any = json.loads(text)
-            file, status = entry["file"], entry["status"]
+            file, status = _name(entry, "file"), entry["status"]
             code = int(entry.get("exit_code", 0))
         except (ValueError, TypeError, KeyError):
             raise CannotResume(
@@ -71,3 +106,12 @@ def read_results(path: str) -> dict[str, int]:
         if status != "error":
             done[str(file)] = code
     return done
+
+
+def _name(entry: dict[str, Any], key: str) -> str:
+    """A name as the scan knew it: from its exact bytes where the line
+    carries them (a name that is not UTF-8), else as written."""
+    raw = entry.get(f"{key}_base64")
+    if isinstance(raw, str):
+        return os.fsdecode(base64.b64decode(raw, validate=True))
+    return str(entry[key])

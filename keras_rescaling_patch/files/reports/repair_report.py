@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from keras_rescaling_patch.files.model.config_repair import Repair
-from keras_rescaling_patch.files.model.config_scan import Finding
-from keras_rescaling_patch.files.problems import Message, Spelling, api_spelling
+from keras_rescaling_patch.files.judgement.exactness import Repair
+from keras_rescaling_patch.files.judgement.findings import Finding
+from keras_rescaling_patch.files.judgement.portability import Port
+from keras_rescaling_patch.files.problems import Message, Role, Spelling, api_spelling
+from keras_rescaling_patch.files.reports.json_safe import name_fields
 
 REPAIRED, UNCHANGED, COPIED, REFUSED, ERROR = (
     "repaired",
@@ -36,6 +39,8 @@ class RepairReport:
     repairs: tuple[Repair, ...] = ()
     other: tuple[Finding, ...] = ()
     problem: Message | None = None
+    ports: tuple[Port, ...] = ()
+    targets: str = "3.x"  # the releases it was made to load on, for people
 
     @property
     def error(self) -> str | None:
@@ -45,12 +50,19 @@ class RepairReport:
     def exit_code(self) -> int:
         return {REFUSED: 1, ERROR: 2}.get(self.status, 0)
 
+    def naming(self, names: Mapping[Role, str]) -> RepairReport:
+        """The report with its problem naming the files by ``names`` (the
+        user's, where the work was done on temporary copies)."""
+        if self.problem is None:
+            return self
+        return replace(self, problem=self.problem.naming(names))
+
     def as_dict(self, spelling: Spelling = api_spelling) -> dict[str, Any]:
         return {
-            "file": self.file,
+            **name_fields("file", self.file),
             "status": self.status,
-            "output": self.output,
-            "backup": self.backup,
+            **name_fields("output", self.output),
+            **name_fields("backup", self.backup),
             "repairs": [
                 {
                     "path": item.path,
@@ -62,6 +74,10 @@ class RepairReport:
                     "non_finite": item.non_finite,
                 }
                 for item in self.repairs
+            ],
+            "ported": [
+                {"path": p.path, "place": p.place, "rule": p.rule, "done": p.done}
+                for p in self.ports
             ],
             "error": None if self.problem is None else self.problem.render(spelling),
             "exit_code": self.exit_code,

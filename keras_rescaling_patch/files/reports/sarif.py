@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from keras_rescaling_patch.files.model.config_scan import Finding
-from keras_rescaling_patch.files.model.restoration import RULES, Rule
+from keras_rescaling_patch.files.judgement.findings import Finding, Incompatibility
+from keras_rescaling_patch.files.judgement.rules import RULES, Rule
 from keras_rescaling_patch.files.problems import Spelling, api_spelling
-from keras_rescaling_patch.files.reports.scan_report import FileReport
-from keras_rescaling_patch.files.reports.text import verdict_text
+from keras_rescaling_patch.files.reports import wording
+from keras_rescaling_patch.files.reports.json_lines import dumps
+from keras_rescaling_patch.files.reports.render import DocumentScan
+from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/keras-team/keras/issues/20072"
@@ -67,17 +69,9 @@ def _physical(report: FileReport, root: Path) -> dict[str, Any]:
     return location
 
 
-def _message(report: FileReport, finding: Finding) -> str:
-    shape = "x".join(map(str, finding.shape or ())) or "scalar"
-    owner = finding.layer_class or finding.owner
-    return (
-        f"{owner} '{finding.path}' is given its {finding.place} as a serialized "
-        f"array ({finding.marker}, {finding.dtype}, shape {shape}): "
-        f"{verdict_text(finding, report.targets)}."
-    )
-
-
-def _result(report: FileReport, finding: Finding, root: Path) -> dict[str, Any]:
+def _result(
+    report: FileReport, finding: Finding | Incompatibility, root: Path
+) -> dict[str, Any]:
     # surrogatepass: a name from a file need not be valid UTF-8.
     identity = f"{report.file}\0{finding.path}\0{finding.place}".encode(
         "utf-8", "surrogatepass"
@@ -87,7 +81,7 @@ def _result(report: FileReport, finding: Finding, root: Path) -> dict[str, Any]:
         "ruleId": code,
         "ruleIndex": INDEX[code],
         "level": LEVELS[code],
-        "message": {"text": _message(report, finding)},
+        "message": {"text": wording.described(finding)},
         "locations": [
             {
                 "physicalLocation": _physical(report, root),
@@ -161,3 +155,16 @@ def document(
             }
         ],
     }
+
+
+class SarifScan(DocumentScan):
+    """A scan as one SARIF log, at the end."""
+
+    def document(self, reports: Sequence[FileReport], summary: Summary) -> str:
+        log = document(
+            reports,
+            self.context.version,
+            spelling=self.context.spelling,
+            skipped=summary.skipped,
+        )
+        return dumps(log, indent=2)

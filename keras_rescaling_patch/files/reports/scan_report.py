@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from keras_rescaling_patch.files.model.config_scan import Finding
-from keras_rescaling_patch.files.options import Targets
+from keras_rescaling_patch.files.judgement.findings import Finding, Incompatibility
+from keras_rescaling_patch.files.judgement.verdicts import Judgement
 from keras_rescaling_patch.files.problems import Message, Spelling, api_spelling
+from keras_rescaling_patch.files.reports.json_safe import name_fields
 
 CLEAN, AFFECTED, SUSPECT, ERROR = "clean", "affected", "suspect", "error"
 
@@ -27,7 +28,9 @@ class FileReport:
     or ``"hdf5"`` (a legacy model); ``None`` when it could not be read, and
     then ``problem`` says why (``error``: in one line, in the API's words).
     ``left_out``: findings whose rule the caller chose not to report
-    (``select``/``ignore``); they decide nothing.
+    (``select``/``ignore``); they decide nothing. ``failing``: the targeted
+    releases some affected finding fails on (``failing_later``: and those
+    after the newest checked), as judged once (``files/judgement/``).
     ``bytes_read``: bytes read from the file (or the store); ``requests``:
     requests made, for a remote file; ``size``: the file's size, where it
     was learnt.
@@ -35,7 +38,7 @@ class FileReport:
 
     file: str
     format: str | None = None
-    affected: tuple[Finding, ...] = ()
+    affected: tuple[Finding | Incompatibility, ...] = ()
     suspect: tuple[Finding, ...] = ()
     other: tuple[Finding, ...] = ()
     left_out: int = 0
@@ -43,8 +46,35 @@ class FileReport:
     bytes_read: int = 0
     requests: int | None = None
     remote: bool = field(default=False, compare=False)
-    targets: Targets = field(default_factory=Targets, compare=False)
     size: int | None = field(default=None, compare=False)  # of the file, if known
+    failing: tuple[str, ...] = field(default=(), compare=False)
+    failing_later: bool = field(default=False, compare=False)
+    saved_by: str | None = field(default=None, compare=False)
+    loads_from: str | None = field(default=None, compare=False)
+    targets: str = field(default="3.x", compare=False)  # as judged, for people
+
+    @classmethod
+    def judged(
+        cls, file: str, format: str, judgement: Judgement, **counts: Any
+    ) -> FileReport:
+        """The report of a file read and judged."""
+        return cls(
+            file,
+            format=format,
+            affected=(
+                *(j.finding for j in judgement.unreadable),
+                *(j.finding for j in judgement.affected),
+            ),
+            suspect=tuple(j.finding for j in judgement.suspect),
+            other=tuple(j.finding for j in judgement.information),
+            left_out=judgement.left_out,
+            failing=judgement.failing,
+            failing_later=judgement.failing_later,
+            saved_by=judgement.saved_by,
+            loads_from=judgement.loads_from,
+            targets=judgement.targets.text,
+            **counts,
+        )
 
     @property
     def error(self) -> str | None:
@@ -65,11 +95,14 @@ class FileReport:
     def as_dict(self, spelling: Spelling = api_spelling) -> dict[str, Any]:
         """The JSON form (``--format json``/``jsonl``); ``spelling`` words
         the settings an error names."""
-        report: dict[str, Any] = {"file": self.file, "status": self.status}
+        report: dict[str, Any] = name_fields("file", self.file)
+        report["status"] = self.status
         if self.problem is not None:
             report["error"] = self.problem.render(spelling)
         else:
             report["format"] = self.format
+            if self.saved_by is not None:
+                report["saved_by"] = self.saved_by
             report["affected"] = [finding.as_dict() for finding in self.affected]
             report["suspect"] = [finding.as_dict() for finding in self.suspect]
             report["other"] = [finding.as_dict() for finding in self.other]

@@ -8,25 +8,12 @@ command line escapes what a terminal must not be sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
 
-from keras_rescaling_patch._keras_releases import KERAS_3, LATEST_CHECKED
-from keras_rescaling_patch.files.model.config_scan import Finding
-from keras_rescaling_patch.files.model.restoration import (
-    UNKNOWN_CLASS,
-    checked_releases,
-)
-from keras_rescaling_patch.files.options import Targets
-from keras_rescaling_patch.files.problems import Spelling
+from keras_rescaling_patch.files.judgement.findings import Finding, Incompatibility
+from keras_rescaling_patch.files.reports import wording
+from keras_rescaling_patch.files.reports.render import Context, Line
 from keras_rescaling_patch.files.reports.repair_report import RepairReport
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
-
-
-@dataclass(frozen=True)
-class Line:
-    text: str
-    error: bool = False
 
 
 def size_text(count: float) -> str:
@@ -38,128 +25,117 @@ def size_text(count: float) -> str:
     return f"{count:.1f} TiB"
 
 
-def shape_text(shape: Sequence[int] | None) -> str:
-    """``3x4``, ``scalar``, or what stands where an array's values belong."""
-    if shape is None:
-        return "not an array"
-    return "x".join(map(str, shape)) or "scalar"
-
-
-def where(finding: Finding) -> str:
-    """Where an array sits in the config, and what it is."""
-    return f"{finding.path} {finding.key}  {finding.marker} {finding.dtype}"
-
-
 def argument_text(path: str, place: str, marker: str, dtype: object) -> str:
     """``  layer/path  scale  __numpy__ float64``: one serialized array."""
     return f"  {path}  {place}  {marker} {dtype}"
 
 
-_ORDER = {text: number for number, text in enumerate(KERAS_3)}
-
-
-@cache
-def releases_text(releases: tuple[str, ...], later: bool) -> str:
-    """Checked releases as runs of consecutive ones (``3.0.0-3.4.1,
-    3.6.0``), and ``later``: the releases after the newest checked too.
-    Once per value, which a scan of thousands of files meets again and
-    again."""
-    runs: list[list[str]] = []
-    for text in sorted(releases, key=_ORDER.__getitem__):
-        if runs and _ORDER[text] == _ORDER[runs[-1][-1]] + 1:
-            runs[-1].append(text)
-        else:
-            runs.append([text])
-    shown = ", ".join(
-        run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs
-    )
-    if later:
-        return f"{shown} and later" if shown else f"releases after {LATEST_CHECKED}"
-    return shown
-
-
-def failing_text(finding: Finding, targets: Targets) -> str:
-    """The targeted releases that leave ``finding`` unrestored, as runs:
-    ``3.0.0-3.4.1``; newer releases than those checked, where the rule
-    says they fail too."""
-    return releases_text(finding.failing(targets), finding.fails_after_checked(targets))
-
-
-def verdict_text(finding: Finding, targets: Targets) -> str:
-    """``KRP001 Rescaling: stock Keras 3.0.0-3.4.1 cannot restore it; fixed
-    in 3.5.0``: what stock Keras does with one finding."""
-    head = f"{finding.rule} {finding.layer_class or finding.owner}"
-    if finding.rule == UNKNOWN_CLASS.code:
-        return (
-            f"{head}: a class this package does not know; stock Keras hands it "
-            "the marker unrestored, so it works only if that class's own code "
-            "restores it"
-        )
-    if finding.since is None:
-        return f"{head}: no Keras release restores it ({checked_releases()} checked)"
-    fails = f"stock Keras {failing_text(finding, targets)} cannot restore it"
-    return f"{head}: {fails}; fixed in {finding.since}"
-
-
-def _shape(finding: Finding) -> str:
-    if finding.malformed is not None:
-        return f" ({finding.malformed})"
-    return f" shape {shape_text(finding.shape)}"
-
-
-def _restored_line(finding: Finding, targets: Targets, verb: str) -> Line:
-    if finding.rule is None:
-        return Line(f"  restored by stock Keras, {verb}: {where(finding)}")
+def _finding_line(finding: Finding) -> Line:
+    shape = wording.shape_words(finding)
+    shown = f" ({shape})" if finding.malformed is not None else f" {shape}"
     return Line(
-        f"  restored by the targeted releases, {verb}: {where(finding)} "
-        f"({finding.rule}: stock Keras {failing_text(finding, Targets())} "
-        "cannot)"
+        argument_text(finding.path, finding.place, finding.marker, finding.dtype)
+        + shown
+        + "  "
+        + wording.verdict_text(finding)
     )
 
 
-def scan_lines(report: FileReport, spelling: Spelling, command: str) -> list[Line]:
-    """One file's scan; ``command`` starts an error line (``scan:``)."""
-    if report.problem is not None:
-        return [
-            Line(f"{command}: {report.file}: {report.problem.render(spelling)}", True)
-        ]
-    targets = report.targets
+def _restored_line(finding: Finding, verb: str) -> Line:
+    where = f"{finding.path} {finding.place}  {wording.array_text(finding)}"
+    why = wording.not_restored_by(finding)
+    return Line(
+        f"  {wording.restored_text(finding)}, {verb}: {where}"
+        + (f" ({why})" if why else "")
+    )
+
+
+MOST_PATHS = 3  # a grouped line names this many layers, then counts the rest
+
+
+def _grouped(findings: list[Incompatibility]) -> list[Line]:
+    """One line per kind of problem, naming the layers that hold it: a
+    model of 24 Dense layers says quantization_config once, not 24 times."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for finding in findings:
+        head = (wording.value_text(finding), wording.incompatibility_text(finding))
+        groups.setdefault(head, [])
+        if finding.path not in groups[head]:
+            groups[head].append(finding.path)
+    lines = []
+    for (value, text), paths in groups.items():
+        shown = ", ".join(paths[:MOST_PATHS])
+        if len(paths) > MOST_PATHS:
+            shown += f" and {len(paths) - MOST_PATHS} more"
+        lines.append(Line(f"  {shown}  {value}  {text}"))
+    return lines
+
+
+def _unreadable_head(report: FileReport, unreadable: int, arrays: int) -> str:
     kind = " (legacy HDF5 model)" if report.format == "hdf5" else ""
-    if report.affected:
-        failing = {finding.failing(targets) for finding in report.affected}
-        releases = failing.pop() if len(failing) == 1 else tuple(set().union(*failing))
-        later = any(f.fails_after_checked(targets) for f in report.affected)
-        shown = releases_text(releases, later)
+    saved = f" (saved by Keras {report.saved_by})" if report.saved_by else ""
+    shown = wording.releases_text(report.failing, report.failing_later)
+    single = wording.one_release(report.failing, report.failing_later)
+    does, they = ("does", "it") if single else ("do", "they")
+    head = (
+        f"{report.file}{kind}{saved}: stock Keras {shown} cannot load it "
+        f"({unreadable} class name(s), argument(s) or structure(s) {they} {does} "
+        "not read"
+    )
+    if arrays:
+        head += f"; {arrays} serialized array(s) {they} cannot restore"
+    head += ")"
+    if report.loads_from:
+        head += f"; the oldest release that can: {report.loads_from}"
+    if report.suspect:
+        count = len(report.suspect)
+        head += f"; and {count} array(s) in classes this package does not know"
+    return head
+
+
+def _head(report: FileReport) -> str:
+    kind = " (legacy HDF5 model)" if report.format == "hdf5" else ""
+    unreadable = [f for f in report.affected if isinstance(f, Incompatibility)]
+    affected, suspect = len(report.affected) - len(unreadable), len(report.suspect)
+    if unreadable:
+        head = _unreadable_head(report, len(unreadable), affected)
+    elif affected:
+        shown = wording.releases_text(report.failing, report.failing_later)
         head = (
-            f"{report.file}{kind}: {len(report.affected)} serialized array(s) "
-            f"stock Keras cannot restore (on {shown})"
+            f"{report.file}{kind}: {affected} serialized array(s) stock Keras "
+            f"cannot restore (on {shown})"
         )
-    elif report.suspect:
+        if suspect:
+            head += f", and {suspect} in classes this package does not know"
+    elif suspect:
         head = (
-            f"{report.file}{kind}: {len(report.suspect)} serialized array(s) in "
-            "classes this package does not know; stock Keras probably cannot "
-            "restore them"
+            f"{report.file}{kind}: {suspect} serialized array(s) in classes this "
+            "package does not know; stock Keras probably cannot restore them"
         )
-    else:
+    elif report.format == "hdf5":  # its arrays only: a legacy loader reads it
         head = (
             f"{report.file}{kind}: no serialized array that stock Keras cannot restore"
         )
+    else:
+        head = (
+            f"{report.file}{kind}: nothing stock Keras {report.targets} cannot load "
+            "or restore"
+        )
     if report.left_out:
         head += f" ({report.left_out} more left out by the rules chosen)"
-    lines = [Line(head)]
-    for finding in (*report.affected, *report.suspect):
-        lines.append(
-            Line(
-                argument_text(
-                    finding.path, finding.place, finding.marker, finding.dtype
-                )
-                + _shape(finding)
-                + "  "
-                + verdict_text(finding, targets)
-            )
-        )
-    for finding in report.other:
-        lines.append(_restored_line(finding, targets, "information only"))
+    return head
+
+
+def scan_lines(report: FileReport, context: Context) -> list[Line]:
+    """One file's scan; an error line starts with the command's name."""
+    if report.problem is not None:
+        problem = report.problem.render(context.spelling)
+        return [Line(f"{context.command}: {report.file}: {problem}", True)]
+    lines = [Line(_head(report))]
+    lines += _grouped([f for f in report.affected if isinstance(f, Incompatibility)])
+    arrays = [f for f in report.affected if isinstance(f, Finding)]
+    lines += [_finding_line(finding) for finding in (*arrays, *report.suspect)]
+    lines += [_restored_line(finding, "information only") for finding in report.other]
     return lines
 
 
@@ -174,19 +150,39 @@ def summary_line(summary: Summary, seconds: float) -> Line:
     )
 
 
+class TextScan:
+    """A scan for people: each file's lines as it is done, then a summary
+    (but for one file named on its own, which gets its answer alone)."""
+
+    per_file = True
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def file(self, report: FileReport) -> list[Line]:
+        return scan_lines(report, self.context)
+
+    def end(
+        self, reports: Sequence[FileReport], summary: Summary, seconds: float
+    ) -> list[Line]:
+        if summary.files > 1 or summary.skipped:
+            return [summary_line(summary, seconds)]
+        return []
+
+
 def _plain_kind(shape: tuple[int, ...], marker: str) -> str:
     if shape:
         return "list"
     return "text" if marker == "__bytes__" else "number"
 
 
-def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
+def repair_lines(report: RepairReport, context: Context) -> list[Line]:
     """What ``repair`` did, or the one line of why it did not."""
     if report.problem is not None:
-        return [Line(f"repair: {report.problem.render(spelling)}", True)]
+        return [Line(f"repair: {report.problem.render(context.spelling)}", True)]
     shown = report.file
     lines = []
-    if not report.repairs:
+    if not report.repairs and not report.ports:
         done = (
             "left unchanged"
             if report.output is None
@@ -194,8 +190,8 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
         )
         lines.append(
             Line(
-                f"{shown}: nothing to repair (no serialized array that stock Keras "
-                f"cannot restore); {done}"
+                f"{shown}: nothing to repair (nothing stock Keras {report.targets} "
+                f"cannot load or restore); {done}"
             )
         )
     else:
@@ -205,9 +201,12 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
         else:
             where_to = f"{shown} -> {report.output}"
         count = len(report.repairs)
-        lines.append(
-            Line(f"repaired {where_to}: {count} serialized array(s) now plain values")
-        )
+        done = f"{count} serialized array(s) now plain values"
+        if report.ports:
+            ported = f"{len(report.ports)} change(s) for the targeted releases"
+            done = f"{ported}, {done}" if count else ported
+        lines.append(Line(f"repaired {where_to}: {done}"))
+        lines += _ports(report)
         for item in report.repairs:
             computes = (
                 f" (computes in {item.compute_dtype})" if item.compute_dtype else ""
@@ -217,7 +216,7 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
                     argument_text(
                         item.path, item.argument, item.marker, item.stored_dtype
                     )
-                    + f" shape {shape_text(item.shape)} -> plain "
+                    + f" shape {wording.shape_text(item.shape)} -> plain "
                     f"{_plain_kind(item.shape, item.marker)}{computes}"
                 )
             )
@@ -232,6 +231,30 @@ def repair_lines(report: RepairReport, spelling: Spelling) -> list[Line]:
                         True,
                     )
                 )
-    for finding in report.other:
-        lines.append(_restored_line(finding, Targets(), "left as it is"))
+    lines += [_restored_line(finding, "left as it is") for finding in report.other]
     return lines
+
+
+def _ports(report: RepairReport) -> list[Line]:
+    """One line per kind of change, naming the layers it was made in."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for change in report.ports:
+        groups.setdefault((change.place, change.done), []).append(change.path)
+    lines = []
+    for (place, done), paths in groups.items():
+        unique = list(dict.fromkeys(paths))
+        shown = ", ".join(unique[:MOST_PATHS])
+        if len(unique) > MOST_PATHS:
+            shown += f" and {len(unique) - MOST_PATHS} more"
+        lines.append(Line(f"  {shown}  {place or '(the model)'}  {done}"))
+    return lines
+
+
+class TextRepair:
+    """A repair for people: what was done with each file."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def file(self, report: RepairReport) -> list[Line]:
+        return repair_lines(report, self.context)

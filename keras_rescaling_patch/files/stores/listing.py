@@ -33,6 +33,7 @@ from keras_rescaling_patch.files.problems import (
     message,
     one_line,
 )
+from keras_rescaling_patch.files.stores.local import BROKEN_LINK
 from keras_rescaling_patch.files.stores.location import (
     LocalPath,
     Location,
@@ -43,6 +44,8 @@ from keras_rescaling_patch.files.stores.patterns import (
     fixed_part,
     matches_path,
     matches_selection,
+    may_match_below,
+    may_select_below,
     spelled_suffix,
 )
 from keras_rescaling_patch.files.stores.schemes import store_for
@@ -93,6 +96,16 @@ class Selection:
         return any(
             matches_selection(p, relative) or matches_selection(p, relative + "/")
             for p in self.exclude
+        )
+
+    def may_hold(self, folder: str) -> bool:
+        """Whether a file this selection takes can lie inside ``folder``
+        (below its walked folder): not where every include pattern points
+        elsewhere, nor where an exclude pattern leaves the folder out."""
+        if self.excludes(folder):
+            return False
+        return not self.include or any(
+            may_select_below(p, folder) for p in self.include
         )
 
     @property
@@ -173,17 +186,18 @@ def _at_least_one(
     selection: Selection,
     empty: str,
 ) -> Listing:
-    """``found``, or a problem saying that ``name`` gave no file to scan
-    (``empty``: how, such as "matches" for a pattern): pointing a scan at
-    nothing is a mistake worth a non-zero exit. (``found`` yields ``None``
-    for an input that stands for a collection.)"""
+    """``found``, and a problem saying that ``name`` gave no file to scan
+    where it gave none (``empty``: how, such as "matches" for a pattern):
+    pointing a scan at nothing is a mistake worth a non-zero exit, whatever
+    problems were met on the way. (``found`` yields ``None`` for an input
+    that stands for a collection.)"""
     anything = False
     collection = False
     for item in found:
         if item is None:
             collection = True
             continue
-        anything = True
+        anything = anything or isinstance(item, Found)
         yield item
     if collection and not anything:
         text = f"{empty} no model file (.keras, .h5, .hdf5)"
@@ -230,7 +244,7 @@ def _expand_path(
             yield None
             yield from _expand_pattern(path, selection)
         elif os.path.islink(path):
-            yield Unlisted(location.text, message("is a broken symbolic link"))
+            yield Unlisted(location.text, message(BROKEN_LINK))
         else:
             yield Found(location)  # reading it says "no such file"
         return
@@ -242,7 +256,7 @@ def _expand_path(
         return
     if stat.S_ISDIR(status.st_mode):
         yield None
-        yield from walk(path, lambda below: selection.takes(below), selection)
+        yield from walk(path, selection.takes, selection.may_hold)
     else:
         yield Found(location)
 
@@ -258,24 +272,29 @@ def _expand_pattern(pattern: str, selection: Selection) -> Listing:
     def accept(below: str) -> bool:
         return matches_path(rest, below) and selection.takes(below, suffixes)
 
+    def may_hold(folder: str) -> bool:
+        return may_match_below(rest, folder) and selection.may_hold(folder)
+
     if os.path.isdir(root):
         shown = root if fixed or pattern.startswith("/") else ""
-        yield from walk(root, accept, selection, shown_as=shown)
+        yield from walk(root, accept, may_hold, shown_as=shown)
 
 
 def walk(
     root: str,
     accept: Callable[[str], bool],
-    selection: Selection,
+    may_hold: Callable[[str], bool],
     shown_as: str | None = None,
 ) -> Listing:
     """The files under ``root`` that ``accept`` takes (by their path below
     it), depth first, in sorted order.
 
-    Symbolic links are followed. A link back to a folder it is inside (a
-    loop) is reported and not followed; a folder reached again by another
-    way is walked once; a folder an exclude pattern leaves out is not
-    entered. ``shown_as``: how ``root`` is spelled in the names reported.
+    Symbolic links are followed. A folder that cannot hold a file taken
+    (``may_hold``: a pattern that stays shallower, an include pattern that
+    points elsewhere, an exclude pattern) is not entered, and nothing in it
+    is a problem; a link back to a folder it is inside (a loop) is reported
+    and not followed; a folder reached again by another way is walked once.
+    ``shown_as``: how ``root`` is spelled in the names reported.
     """
     try:
         first = os.stat(root)
@@ -309,15 +328,13 @@ def walk(
                 if not accept(relative):
                     continue  # not a file this scan would take anyway
                 why = (
-                    message("is a broken symbolic link")
-                    if entry.is_symlink()
-                    else _cannot_read(error)
+                    message(BROKEN_LINK) if entry.is_symlink() else _cannot_read(error)
                 )
                 yield Unlisted(shown, why)
                 continue
             if stat.S_ISDIR(status.st_mode):
                 key = (status.st_dev, status.st_ino)
-                if selection.excludes(relative):
+                if not may_hold(relative):
                     continue
                 if key in ancestors:
                     yield Unlisted(

@@ -119,10 +119,15 @@ class LocalFile:
             return False
 
 
+BROKEN_LINK = "is a broken symbolic link"
+
+
 def _link_problem(path: str) -> CannotOpen:
     """ELOOP: a loop of links, or (not following links) a link at all."""
     try:
         os.stat(path)
+    except FileNotFoundError:
+        return CannotOpen(BROKEN_LINK)
     except OSError as error:
         if error.errno == errno.ELOOP:
             return CannotOpen("is a symbolic link loop")
@@ -143,6 +148,8 @@ def open_local(path: str, *, follow_symlinks: bool = True) -> Iterator[LocalFile
     try:
         descriptor = os.open(path, flags)
     except FileNotFoundError:
+        if os.path.islink(path):  # scan's listing says the same of it
+            raise CannotOpen(BROKEN_LINK) from None
         raise CannotOpen("no such file") from None
     except OSError as error:
         if error.errno == errno.ELOOP:

@@ -84,6 +84,29 @@ def matches_selection(pattern: str, path: str) -> bool:
     return _compiled(pattern, True).fullmatch(path) is not None
 
 
+def may_match_below(pattern: str, folder: str) -> bool:
+    """Whether the path pattern can match a path inside ``folder`` (its
+    ``/``-separated path, as the pattern sees it): each of the folder's
+    names must match the pattern's name at its depth, and the pattern must
+    go deeper, unless a ``**`` on the way spans any depth."""
+    parts = pattern.split("/")
+    for depth, name in enumerate(folder.split("/") if folder else []):
+        if "**" in parts[min(depth, len(parts) - 1)]:
+            return True
+        if depth >= len(parts) - 1 or not matches_path(parts[depth], name):
+            return False
+    return True
+
+
+def may_select_below(pattern: str, folder: str) -> bool:
+    """Whether a selection pattern (``*`` across folders) can match a path
+    inside ``folder``: its fixed start and the folder's path must agree as
+    far as both go."""
+    start = re.split(r"[*?[]", pattern, maxsplit=1)[0]
+    inside = f"{folder}/"
+    return inside.startswith(start) or start.startswith(inside)
+
+
 def fixed_part(pattern: str) -> tuple[str, str]:
     """``("models", "**/*.keras")`` for ``models/**/*.keras``: the folders
     before the first wildcard, and the rest (``("", pattern)`` when the first

@@ -1,10 +1,11 @@
-"""Rewrite serialized arrays as plain JSON values that Keras restores.
+"""What ``repair`` may write in place of a serialized array, or must refuse.
 
 Stock Keras hands a ``__numpy__`` / ``__tensor__`` / ``__bytes__`` marker to
-a constructor unrestored (``files/model/restoration.py``), but the same
-class works with a plain list, number or string: those survive its
-serialization. So ``repair`` swaps each such marker for the plain value of
-the same shape, which must give the very numbers the array gave.
+a constructor unrestored (``restoration.py``), but the same class works
+with a plain list, number or string: those survive its serialization. So
+``repair`` swaps each such marker for the plain value of the same shape,
+which must give the very numbers the array gave. This module decides that
+value, or refuses; the format puts it in place (``files/model/``).
 
 A Rescaling casts its arguments to its compute dtype on every call, and
 backends take different routes there (TensorFlow converts a Python list to
@@ -20,9 +21,7 @@ them). Anything else is refused rather than changed, and then nothing is
 changed at all.
 
 The work is bounded: an argument may hold at most ``max_elements``
-values (a setting raises it), and nothing here recurses. A marker that no
-Keras could have written (a string for an array, a ragged list) is bad
-input (:class:`MalformedMarker`), not a value to refuse.
+values (a setting raises it), and nothing here recurses.
 """
 
 from __future__ import annotations
@@ -32,25 +31,28 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from keras_rescaling_patch.files.model.config_scan import Finding, Placement
-from keras_rescaling_patch.files.model.float_rounding import (
+from keras_rescaling_patch.files.judgement.findings import Finding
+from keras_rescaling_patch.files.judgement.float_formats import (
     FLOAT32,
     FLOAT_FORMATS,
     FloatFormat,
     round_to,
 )
-from keras_rescaling_patch.files.model.restoration import RESCALING
-from keras_rescaling_patch.files.model.source import UnreadableModel
+from keras_rescaling_patch.files.judgement.rules import RESCALING
+from keras_rescaling_patch.files.judgement.verdicts import Judged
+from keras_rescaling_patch.files.model.marker_values import (
+    MalformedMarker,
+    TooLarge,
+    array_values,
+    bytes_text,
+    marker_config,
+    nest,
+)
 from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_ARRAY_ELEMENTS,
     MAX_ARRAY_ELEMENTS,
 )
-from keras_rescaling_patch.files.problems import (
-    FileProblem,
-    LimitReached,
-    Message,
-    message,
-)
+from keras_rescaling_patch.files.problems import FileProblem, Message, message
 
 # Mixed policies keep float32 variables but compute in the narrow type.
 MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -61,7 +63,6 @@ INTEGER_RANGES = {
     **{f"uint{bits}": (0, 2**bits - 1) for bits in BITS},
 }
 LARGEST_EXACT_INTEGER = 2**53
-MAX_DIMENSIONS = 32  # NumPy's limit
 
 
 class NotExactlyRepairable(FileProblem):
@@ -86,15 +87,6 @@ def instead_of_repair(finding: Finding) -> str:
         "no Keras release restores it: build the model with a list or a "
         "number there instead of an array, and save it again"
     )
-
-
-class MalformedMarker(UnreadableModel):
-    """A serialized array no Keras could have written (a string, a ragged
-    list): the file is bad input, not a value to round."""
-
-
-class TooLarge(LimitReached):
-    """An argument holds more values than the limit allows."""
 
 
 @dataclass(frozen=True)
@@ -131,42 +123,6 @@ def compute_dtype(layer_config: dict[str, Any]) -> str:
     if name not in FLOAT_FORMATS:
         raise NotExactlyRepairable(f"computes in {name}, not a float type")
     return name
-
-
-def _flatten(value: Any, limit: int) -> tuple[list[Any], tuple[int, ...]]:
-    """The items of a rectangular nested list, in order, and its shape.
-
-    Refuses ragged lists, more than NumPy's dimensions, and (``TooLarge``)
-    more than ``limit`` items, level by level, before doing the work.
-    """
-    level, shape = [value], []
-    while level and isinstance(level[0], list):
-        width = len(level[0])
-        if any(not isinstance(item, list) or len(item) != width for item in level):
-            raise MalformedMarker("holds a ragged list, not an array")
-        shape.append(width)
-        if len(shape) > MAX_DIMENSIONS:
-            raise MalformedMarker(f"has more than {MAX_DIMENSIONS} dimensions")
-        if len(level) * width > limit:
-            raise TooLarge(
-                message(f"holds over {limit} values"), limit, MAX_ARRAY_ELEMENTS
-            )
-        level = [item for row in level for item in row]
-    if not level:  # an empty array: its shape is all there is
-        return [], tuple(shape)
-    if any(isinstance(item, list) for item in level):
-        raise MalformedMarker("holds a ragged list, not an array")
-    return level, tuple(shape)
-
-
-def _nest(flat: list[float], shape: tuple[int, ...]) -> Any:
-    """The inverse of :func:`_flatten`."""
-    if not shape:
-        return flat[0]
-    rows: list[Any] = flat
-    for width in reversed(shape[1:]):
-        rows = [rows[start : start + width] for start in range(0, len(rows), width)]
-    return rows
 
 
 def _as_float(number: object) -> float:
@@ -239,40 +195,16 @@ def _convert(values: list[Any], stored_dtype: object, target: str) -> list[float
     return [_exact_value(number, stored, target) for number in numbers]
 
 
-def _config_of(marker: dict[str, Any]) -> dict[str, Any]:
-    inner = marker.get("config")
-    if not isinstance(inner, dict):
-        raise MalformedMarker(
-            f"holds an array marker whose config is a {type(inner).__name__}, "
-            "not an object"
-        )
-    return inner
-
-
-def _values(
-    inner: dict[str, Any], max_elements: int
-) -> tuple[list[Any], tuple[int, ...]]:
-    """A marker's values, flat, and their shape; ``inner``: its config."""
-    if "value" not in inner:
-        raise MalformedMarker("holds an array marker without a value")
-    value = inner["value"]
-    if not isinstance(value, (list, int, float)):
-        raise MalformedMarker(
-            f"holds a {type(value).__name__} where an array's values belong"
-        )
-    return _flatten(value, max_elements)
-
-
 def _rescaling_value(
     marker: dict[str, Any], target: str, max_elements: int
 ) -> tuple[Any, bool]:
     """The plain list (or number) a Rescaling computes with exactly, and
     whether it holds a value that is not finite."""
-    inner = _config_of(marker)
-    values, shape = _values(inner, max_elements)
+    inner = marker_config(marker)
+    values, shape = array_values(inner, max_elements)
     numbers = _convert(values, inner.get("dtype"), target)
     finite = all(map(math.isfinite, numbers))
-    return _nest(numbers, shape), not finite
+    return nest(numbers, shape), not finite
 
 
 def _float32_exact(number: float) -> bool:
@@ -300,35 +232,34 @@ def _generic_value(marker: dict[str, Any], max_elements: int) -> tuple[Any, bool
     """The plain value any class gets the same numbers from: exact integers
     and bools, and floats that float32 holds (Keras reads a plain float as
     float32); a ``__bytes__`` marker's text as a string."""
-    inner = _config_of(marker)
+    inner = marker_config(marker)
     if marker["class_name"] == "__bytes__":
-        if not isinstance(inner.get("value"), str):
-            raise MalformedMarker("holds bytes without their text")
-        return inner["value"], False
+        return bytes_text(inner), False
     dtype = inner.get("dtype")
     if not (
         isinstance(dtype, str) and (dtype in INTEGER_RANGES or dtype in FLOAT_FORMATS)
     ):
         raise NotExactlyRepairable(f"holds {dtype} data")
-    values, shape = _values(inner, max_elements)
+    values, shape = array_values(inner, max_elements)
     plain = [_plain(value, dtype) for value in values]
     finite = all(math.isfinite(v) for v in plain if isinstance(v, float))
-    return _nest(plain, shape), not finite
+    return nest(plain, shape), not finite
 
 
 def plan_repairs(
-    placements: tuple[Placement, ...],
+    affected: tuple[Judged, ...],
     max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
-) -> list[tuple[Placement, Any, Repair]]:
-    """The plain value for every unrestored array, or an exception naming it.
+) -> list[tuple[Judged, Any, Repair]]:
+    """The plain value for every affected array, or an exception naming it.
 
     Raises ``NotExactlyRepairable`` when any value cannot be written so that
     the class computes with exactly what the array gave, ``TooLarge`` past
-    ``max_elements``; nothing is changed either way.
+    ``max_elements``, ``MalformedMarker`` for what no Keras writes; nothing
+    is changed either way.
     """
     planned = []
-    for placement in placements:
-        finding: Finding = placement.finding
+    for judged in affected:
+        finding, placement = judged.finding, judged.placement
         where = f"{finding.path} {finding.place}"
         target = None
         try:
@@ -364,16 +295,5 @@ def plan_repairs(
             non_finite=non_finite,
             owner=finding.owner,
         )
-        planned.append((placement, plain, repair))
+        planned.append((judged, plain, repair))
     return planned
-
-
-def apply_repairs(
-    placements: tuple[Placement, ...],
-    max_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
-) -> tuple[Repair, ...]:
-    """Rewrite every unrestored array in its (parsed) config, all or none."""
-    planned = plan_repairs(placements, max_elements)
-    for placement, plain, _ in planned:
-        placement.container[placement.slot] = plain
-    return tuple(repair for _, _, repair in planned)

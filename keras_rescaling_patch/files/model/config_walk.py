@@ -1,17 +1,19 @@
-"""Find every serialized array in a model config, and judge it.
+"""Find every serialized array in a model config, and where it goes.
 
 Works on the plain JSON of a model config (``config.json`` of a ``.keras``
 archive, ``model.to_json()``, the config of a legacy ``.h5``), never on
 Keras objects: the file tools run where Keras cannot even be imported. One
 walk, without recursion, finds each data marker and the object whose
 constructor it reaches (its *owner*: the nearest enclosing serialized object
-whose ``config`` holds it) and the argument it is given as; the table in
-``files/model/restoration.py`` then says whether, and from which release,
-Keras restores it. A marker outside every owner's ``config`` (a compile
-config's own entries, a layer's call arguments) is restored by Keras itself.
+whose ``config`` holds it) and the argument it is given as. A marker outside
+every owner's ``config`` (a compile config's own entries, a layer's call
+arguments) is deserialized by Keras itself: its owner is ``None``.
+
+This is the format's part: where things are and what they hold. Whether a
+release restores what it finds is the judgement's (``files/judgement/``).
 
 An object is recognised as a Keras class by what Keras uses to deserialize
-it (``module``, ``registered_name``), never by incidental keys; a finding
+it (``module``, ``registered_name``), never by incidental keys; a placement
 names the layer that holds it by its path through nested models
 (``outer/inner/rescaling``) and its place within that layer's entry.
 """
@@ -19,120 +21,68 @@ names the layer that holds it by its path through nested models
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from keras_rescaling_patch._keras_releases import Version
+from keras_rescaling_patch._markers import DATA_MARKERS as ARRAY_MARKERS
 from keras_rescaling_patch.files.model.json_config import MAX_NESTING
-from keras_rescaling_patch.files.model.restoration import (
-    DATA_MARKERS,
-    NOT_RESTORED,
-    RESCALING,
-    UNKNOWN_CLASS,
-    restored_since,
-)
 from keras_rescaling_patch.files.model.source import UnreadableModel
-from keras_rescaling_patch.files.options import Targets
 
+# The arrays and tensors the shim restores too, and a string tensor's items.
+DATA_MARKERS = ARRAY_MARKERS | {"__bytes__"}
 SCALARS = frozenset({int, float, bool, str, type(None)})
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One serialized array in a config, and what Keras does with it.
+class MarkerFacts:
+    """What a marker holds, as far as its format says: ``kind`` (``__numpy__``,
+    ``__tensor__`` or ``__bytes__``), its ``dtype`` and ``shape``, or, where
+    what stands in it is no array (a string, ragged lists), ``malformed``
+    says what it is: no Keras writes that."""
 
-    ``rule``: the kind of finding (``KRP001``...), ``None`` for an array
-    that Keras restores on every release. ``owner``/``argument``: the class
-    it is handed to, and as which argument. ``since``: the first release that
-    restores it (``None``: none does, or, without a rule, every one does).
-    """
-
-    path: str  # the layer, through nested models
-    key: str  # where in that layer's entry, e.g. "config.scale"
-    marker: str  # "__numpy__", "__tensor__" or "__bytes__"
+    kind: str
     dtype: str | None
     shape: tuple[int, ...] | None
-    layer_class: str | None = None  # for a suspect: the class's registered name
-    # What stands where an array's values belong, when it is no array (a
-    # string, say): no Keras writes that, so the file is malformed there.
     malformed: str | None = None
-    rule: str | None = None
-    owner: str | None = None
-    argument: str | None = None
-    since: str | None = None
-
-    def fails_on(self, version: Version | str) -> bool:
-        """Whether stock Keras ``version`` (``"3.4.1"``) leaves it unrestored
-        (a suspect: as far as this package can tell); ``ValueError`` for
-        what is not a version."""
-        if not isinstance(version, Version):
-            if not isinstance(version, str):
-                raise ValueError(f"not a Keras version: {version!r}")
-            version = Version.parse(version)
-        if self.rule is None:
-            return False
-        return self.since is None or version < Version.parse(self.since)
-
-    def failing(self, targets: Targets) -> tuple[str, ...]:
-        """The checked releases among ``targets`` that leave it unrestored."""
-        return () if self.rule is None else targets.before(self.since)
-
-    def fails_after_checked(self, targets: Targets) -> bool:
-        """Whether targeted releases after the newest checked leave it
-        unrestored too: by the rule, where no release restores it."""
-        return self.rule is not None and self.since is None and targets.beyond_checked
-
-    @property
-    def place(self) -> str:
-        """Where it is, for people: ``kernel_constraint.axis``, ``scale``."""
-        parts = [part for part in self.key.split(".") if part != "config"]
-        return ".".join(parts) or self.key
-
-    def as_dict(self) -> dict[str, Any]:
-        report = asdict(self)
-        report["shape"] = list(self.shape) if self.shape is not None else None
-        if self.malformed is None:
-            del report["malformed"]  # only where there is something to say
-        report["class"] = report.pop("owner")
-        since = report.pop("since")
-        report["fixed_in"] = since if self.rule else None
-        return report
 
 
 @dataclass(frozen=True)
 class Placement:
-    """A judged marker, where it sits: ``container[slot]`` is the marker;
-    ``owner_config`` the config of the object it reaches (for ``repair``)."""
+    """A marker, where it sits: ``container[slot]`` is ``marker``, in the
+    layer at ``path``, at ``key`` within that layer's entry. ``owner``: the
+    serialized object whose constructor receives it, as ``argument``
+    (``None``: Keras deserializes it itself)."""
 
-    finding: Finding
+    path: str  # the layer, through nested models
+    key: str  # where in that layer's entry, e.g. "config.scale"
     container: Any  # the dict or list that holds the marker
     slot: Any  # its key or index there
     marker: dict[str, Any]
-    owner_config: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """Every serialized array of a config, judged."""
-
-    placements: tuple[Placement, ...]
+    facts: MarkerFacts
+    owner: Mapping[str, Any] | None = None
+    argument: str | None = None
 
     @property
-    def findings(self) -> tuple[Finding, ...]:
-        return tuple(placement.finding for placement in self.placements)
+    def owner_config(self) -> dict[str, Any] | None:
+        """The config of the object the marker reaches (``repair`` reads
+        its dtype policy)."""
+        return None if self.owner is None else self.owner["config"]
 
     @property
-    def unrestored(self) -> tuple[Placement, ...]:
-        """Arrays some Keras release leaves unrestored, in a Keras class."""
-        return tuple(
-            p
-            for p in self.placements
-            if p.finding.rule in (RESCALING.code, NOT_RESTORED.code)
-        )
+    def place(self) -> str:
+        """Where it is, for people: ``kernel_constraint.axis``, ``scale``."""
+        return place_of(self.key)
 
-    @property
-    def suspect(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.rule == UNKNOWN_CLASS.code)
+
+def place_of(key: str) -> str:
+    """``kernel_constraint.axis`` for ``config.kernel_constraint.config.axis``."""
+    parts = [part for part in key.split(".") if part != "config"]
+    return ".".join(parts) or key
+
+
+def replace(placement: Placement, value: Any) -> None:
+    """Put ``value`` where the marker was, in the parsed config."""
+    placement.container[placement.slot] = value
 
 
 def is_data_marker(value: object) -> bool:
@@ -213,9 +163,10 @@ Owner = tuple[Mapping[str, Any], str] | None
 
 def _walk(
     config: dict[str, Any],
-) -> Iterator[tuple[str, str, Any, Any, dict[str, Any], Owner]]:
-    """Yield ``(layer path, key, container, slot, marker, owner)`` for every
-    data marker, depth first, in document order.
+) -> Iterator[tuple[bool, str, str, Any, Any, dict[str, Any], Owner]]:
+    """Yield ``(is a marker, layer path, key, container, slot, node, owner)``
+    for every data marker and every serialized object, depth first, in
+    document order.
 
     No recursion, and more than ``MAX_NESTING`` levels is refused (as input a
     model config never is). The contents of markers are data, not config,
@@ -232,12 +183,14 @@ def _walk(
             )
         if isinstance(node, dict):
             if is_data_marker(node):
-                yield path, key, container, slot, node, owner
+                yield True, path, key, container, slot, node, owner
                 continue
             segment = _segment(node)
             if segment is not None:
                 path, key = f"{path}/{segment}" if path else segment, ""
             is_object = _is_object(node)
+            if is_object:
+                yield False, path, key, container, slot, node, owner
             children: list[Entry] = []
             for name, child in node.items():
                 if not isinstance(child, (dict, list)):
@@ -261,7 +214,8 @@ def _walk(
         stack.extend(reversed(children))
 
 
-def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Finding:
+def marker_facts(marker: Mapping[str, Any]) -> MarkerFacts:
+    """What a marker holds: its kind, dtype and shape, or what is wrong."""
     kind = str(marker["class_name"])
     inner = marker.get("config")
     inner = inner if isinstance(inner, Mapping) else {}
@@ -272,14 +226,8 @@ def _judged(path: str, key: str, marker: Mapping[str, Any], owner: Owner) -> Fin
         shape = () if kind == "__bytes__" else shape_of(inner["value"])
         if shape is None:
             malformed = "ragged lists, not an array"
-    return Finding(
-        path=path,
-        key=key,
-        marker=kind,
-        dtype=dtype if isinstance(dtype, str) else None,
-        shape=shape,
-        malformed=malformed,
-        **_verdict(owner),
+    return MarkerFacts(
+        kind, dtype if isinstance(dtype, str) else None, shape, malformed
     )
 
 
@@ -301,36 +249,80 @@ def _malformed(kind: str, inner: object) -> str | None:
     return None
 
 
-def _verdict(owner: Owner) -> dict[str, str | None]:
-    """What the table says of a marker given to ``owner``: the fields of a
-    :class:`Finding` beyond where the marker is and what it holds."""
-    if owner is None or owner[1] == "":  # restored by Keras itself
-        return {}
-    entry, argument = owner
-    owner_class = str(entry["class_name"])
-    if not is_keras_class(entry):
-        named = entry.get("registered_name") or owner_class
-        return {
-            "rule": UNKNOWN_CLASS.code, "owner": owner_class,
-            "argument": argument, "layer_class": str(named),
-        }  # fmt: skip
-    ever, since = restored_since(owner_class, argument)
-    if ever and since is None:
-        return {"owner": owner_class, "argument": argument}
-    rule = RESCALING if is_rescaling(entry) else NOT_RESTORED
-    return {
-        "rule": rule.code,
-        "owner": owner_class,
-        "argument": argument,
-        "since": since,
-    }
+class ObjectPlacement(NamedTuple):
+    """A serialized object (a layer, a model, an initializer, an optimizer...),
+    where it sits: ``container[slot]`` is ``entry``, in the layer at ``path``,
+    at ``key`` within that layer's entry (``""``: the layer itself).
+    ``nested``: it is given to another object's constructor (an initializer
+    in a layer's config), so Keras finds its class in its family's table of
+    names; otherwise (a layer, a model, a compile config's entries) by
+    importing its module."""
+
+    path: str
+    key: str
+    container: Any
+    slot: Any
+    entry: dict[str, Any]
+    nested: bool
+
+    @property
+    def place(self) -> str:
+        """Where it is, for people: ``kernel_initializer``, or ``""``.
+        (A named tuple, not a dataclass: a config holds hundreds of objects,
+        and a tuple is made several times faster.)"""
+        return place_of(self.key) if self.key else ""
 
 
-def scan_config(config: dict[str, Any]) -> ScanResult:
-    """Every serialized array of ``config``, judged, in document order."""
-    placements = []
-    for path, key, container, slot, marker, owner in _walk(config):
-        finding = _judged(path, key, marker, owner)
-        owner_config = owner[0]["config"] if owner is not None else None
-        placements.append(Placement(finding, container, slot, marker, owner_config))
-    return ScanResult(tuple(placements))
+# An object's site as the walk finds it, the fields of an ObjectPlacement:
+# hundreds per config, so a plain tuple until something is found there.
+ObjectSite = tuple[str, str, Any, Any, dict[str, Any], bool]
+
+
+@dataclass(frozen=True)
+class Walked:
+    """What one walk of a config found: serialized arrays and objects."""
+
+    placements: tuple[Placement, ...]
+    objects: tuple[ObjectSite, ...]
+
+
+def walk(config: dict[str, Any]) -> Walked:
+    """Every serialized array and object of ``config``, in document order."""
+    found: list[Placement] = []
+    objects: list[ObjectSite] = []
+    for marked, path, key, container, slot, node, owner in _walk(config):
+        if not marked:
+            objects.append((path, key, container, slot, node, owner is not None))
+            continue
+        entry, argument = owner if owner is not None and owner[1] else (None, None)
+        found.append(
+            Placement(
+                path, key, container, slot, node, marker_facts(node), entry, argument
+            )
+        )
+    return Walked(tuple(found), tuple(objects))
+
+
+def placements(config: dict[str, Any]) -> tuple[Placement, ...]:
+    """Every serialized array of ``config``, in document order."""
+    return walk(config).placements
+
+
+def drop_key(entry: dict[str, Any], key: str) -> None:
+    """Take ``key`` out of a serialized object's config."""
+    del entry["config"][key]
+
+
+def rename(entry: dict[str, Any], name: str) -> None:
+    """Give a serialized object another class name."""
+    entry["class_name"] = name
+
+
+def wrap(entry: dict[str, Any], key: str) -> None:
+    """Put the value of a config key in a list of one."""
+    entry["config"][key] = [entry["config"][key]]
+
+
+def put(placement: ObjectPlacement, value: Any) -> None:
+    """Put ``value`` where the object was, in the parsed config."""
+    placement.container[placement.slot] = value
