@@ -65,6 +65,7 @@ SAVEABLE = frozenset(
 # Where each family of objects given as another's argument keeps its table
 # of names (the public module a file names -> the module that deserializes).
 FAMILIES = {
+    "keras.activations": "keras.src.activations",
     "keras.initializers": "keras.src.initializers",
     "keras.regularizers": "keras.src.regularizers",
     "keras.constraints": "keras.src.constraints",
@@ -136,6 +137,17 @@ class ClassRef:
         return f"{self.module}:{self.node.name}"
 
 
+@dataclass(frozen=True)
+class FunctionRef:
+    module: str
+    node: ast.FunctionDef
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}:{self.node.name}()"
+
+
+Named = ClassRef | FunctionRef
 Binding = tuple[str, Any, Any]  # ("class"|"function"|"from"|"module"|"alias", ...)
 
 
@@ -531,7 +543,16 @@ def _from_config(
 # --- names: how a saved name is found ------------------------------------------
 
 
-def _registry(source: Source, module: str) -> tuple[dict[str, ClassRef], bool] | None:
+def _named(found: Any) -> Named | None:
+    """A class, or a function (an activation, a loss function), if it is one."""
+    if isinstance(found, ClassRef):
+        return found
+    if isinstance(found, tuple) and found[0] == "function":
+        return FunctionRef(found[1], found[2])
+    return None
+
+
+def _registry(source: Source, module: str) -> tuple[dict[str, Named], bool] | None:
     """The family's table of names, if its ``deserialize`` uses one, and
     whether names are looked up in lower case."""
     tree = source.tree(module)
@@ -551,8 +572,8 @@ def _registry(source: Source, module: str) -> tuple[dict[str, ClassRef], bool] |
     if isinstance(table, ast.Call) and _is_name(table.func, "globals"):
         names = {}
         for name in source.bindings(module):
-            found = source.resolve(module, name)
-            if isinstance(found, ClassRef):
+            found = _named(source.resolve(module, name))
+            if found is not None:
                 names[name] = found
         return names, lower
     if not isinstance(table, ast.Name):
@@ -562,28 +583,33 @@ def _registry(source: Source, module: str) -> tuple[dict[str, ClassRef], bool] |
 
 def _dictionary(
     source: Source, module: str, tree: ast.Module, name: str
-) -> dict[str, ClassRef]:
+) -> dict[str, Named]:
     """``ALL_OBJECTS_DICT`` as the module builds it: a comprehension over
-    ``ALL_OBJECTS`` keyed by the class name (as it is, lower case or snake
-    case), then ``update`` s with aliases."""
-    members: dict[str, list[ClassRef]] = {}
-    names: dict[str, ClassRef] = {}
+    ``ALL_OBJECTS`` keyed by the class (or function) name (as it is, lower
+    case or snake case), then ``update`` s and items set with aliases."""
+    members: dict[str, list[Named]] = {}
+    names: dict[str, Named] = {}
     for statement in tree.body:
         value = None
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
                 if isinstance(statement.value, (ast.Set, ast.List, ast.Tuple)):
-                    members[target.id] = [
-                        c
-                        for c in (
-                            source.resolve_expression(module, e)
-                            for e in statement.value.elts
-                        )
-                        if isinstance(c, ClassRef)
+                    found = [
+                        _named(source.resolve_expression(module, e))
+                        for e in statement.value.elts
                     ]
+                    members[target.id] = [f for f in found if f is not None]
                 if target.id == name:
                     value = statement.value
+            elif (  # ALL_OBJECTS_DICT["swish"] = silu
+                isinstance(target, ast.Subscript)
+                and _is_name(target.value, name)
+                and _text(target.slice) is not None
+            ):
+                one = _named(source.resolve_expression(module, statement.value))
+                if one is not None:
+                    names[str(_text(target.slice))] = one
         elif (
             isinstance(statement, ast.Expr)
             and isinstance(statement.value, ast.Call)
@@ -599,14 +625,14 @@ def _dictionary(
 
 
 def _entries(
-    source: Source, module: str, node: ast.expr, members: dict[str, list[ClassRef]]
-) -> dict[str, ClassRef]:
-    found: dict[str, ClassRef] = {}
+    source: Source, module: str, node: ast.expr, members: dict[str, list[Named]]
+) -> dict[str, Named]:
+    found: dict[str, Named] = {}
     if isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=True):
             text = _text(key) if key is not None else None
-            target = source.resolve_expression(module, value)
-            if text is not None and isinstance(target, ClassRef):
+            target = _named(source.resolve_expression(module, value))
+            if text is not None and target is not None:
                 found[text] = target
     elif isinstance(node, ast.DictComp) and len(node.generators) == 1:
         generator = node.generators[0]
@@ -636,11 +662,13 @@ def _snake(name: str) -> str:
 
 @dataclass
 class Release:
-    """What one release accepts, keyed by class (``module:Name``)."""
+    """What one release accepts, keyed by class (``module:Name``; a function
+    ``module:name()``)."""
 
     signatures: dict[str, tuple[bool, dict[str, Any], bool, list[str]]]
     names: dict[str, dict[str, str]]  # public or src module -> name -> class
     registries: dict[str, tuple[bool, dict[str, str]]]  # family -> lower, names
+    reductions: list[Any]  # the values a loss's reduction may take
 
 
 def read_release(path: Path) -> Release:
@@ -678,11 +706,28 @@ def read_release(path: Path) -> Release:
             refs, lower = table
             kept = {}
             for name, ref in refs.items():
-                key = record(ref)
+                key = ref.key if isinstance(ref, FunctionRef) else record(ref)
                 if key is not None:
                     kept[name] = key
             registries[family] = (lower, kept)
-    return Release(signatures, names, registries)
+    return Release(signatures, names, registries, _reductions(source))
+
+
+def _reductions(source: Source) -> list[Any]:
+    """The values ``standardize_reduction`` allows (a loss's ``reduction``)."""
+    bound = source.bindings("keras.src.losses.loss").get("standardize_reduction")
+    if bound is None or bound[0] != "function":
+        return []
+    for node in ast.walk(bound[2]):
+        if isinstance(node, ast.Assign) and isinstance(
+            node.value, (ast.Set, ast.Tuple, ast.List)
+        ):
+            try:
+                values = [ast.literal_eval(item) for item in node.value.elts]
+            except ValueError:
+                continue
+            return sorted(values, key=lambda v: (v is not None, str(v)))
+    return []
 
 
 def _runs(versions: list[str], held: set[int]) -> int:
@@ -697,6 +742,7 @@ def knowledge(found: list[tuple[str, Release]]) -> dict[str, Any]:
     by_class: dict[int, dict[int, int]] = {}
     names: dict[str, dict[str, dict[int, int]]] = {}
     registries: dict[str, dict[str, Any]] = {}
+    reductions: dict[str, int] = {}
 
     def class_number(key: str) -> int:
         return classes.setdefault(key, len(classes))
@@ -718,6 +764,9 @@ def knowledge(found: list[tuple[str, Release]]) -> dict[str, Any]:
                 entry = names.setdefault(module, {}).setdefault(name, {})
                 number = class_number(key)
                 entry[number] = entry.get(number, 0) | bit
+        for value in release.reductions:
+            text = json.dumps(value)
+            reductions[text] = reductions.get(text, 0) | bit
         for family, (lower, table) in sorted(release.registries.items()):
             family_entry = registries.setdefault(family, {"lower": 0, "names": {}})
             if lower:
@@ -741,6 +790,7 @@ def knowledge(found: list[tuple[str, Release]]) -> dict[str, Any]:
             module: {name: pairs(held) for name, held in sorted(table.items())}
             for module, table in sorted(names.items())
         },
+        "reductions": {text: mask for text, mask in sorted(reductions.items())},
         "registries": {
             family: {
                 "present": entry.get("present", 0),

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from _pages import page_command  # noqa: E402
 
-from keras_rescaling_patch.files.judgement import portability  # noqa: E402
+from keras_rescaling_patch.files.judgement import changes  # noqa: E402
 from keras_rescaling_patch.files.judgement.knowledge import (  # noqa: E402
     REQUIRED,
     Knowledge,
@@ -169,16 +169,23 @@ def _arguments(known: Knowledge) -> list[str]:
 
 def _structures() -> list[str]:
     rows = []
-    for structure in portability.STRUCTURES:
+    for structure in changes.STRUCTURES:
         reads = f"{structure.read_from} and later"
         rows.append(f"| {structure.what} | {reads} | {structure.evidence} |\n")
-    for layout in portability.LAYOUTS:
+    for layout in changes.LAYOUTS:
         written = (
             f" (as written from {layout.written_from})" if layout.written_from else ""
         )
         rows.append(
             f"| `{layout.class_name}`: {layout.what}{written} | "
             f"{layout.read_from} and later | {layout.evidence} |\n"
+        )
+    for (name, argument), values in changes.SAME_AS_ABSENT.items():
+        shown = ", ".join(f"`{json.dumps(v)}`" for v in values)
+        rows.append(
+            f"| `{name}` `{argument}` = {shown}: what releases without the "
+            f"argument do | every release (a port drops it) | "
+            f"{changes.SAME_AS_ABSENT_EVIDENCE} |\n"
         )
     rows.append(
         "| a layer's dtype policy object (`DTypePolicy`), which some releases "

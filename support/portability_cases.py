@@ -331,6 +331,15 @@ CASES: dict[str, Callable[[], Any]] = {
             "metrics": ["accuracy", "mae"],
         },
     ),
+    # Names from a newer release's own vocabulary: never portable.
+    "celu_activation": lambda: vector_model(layers.Dense(4, activation="celu")),
+    "reduction_mean": compiled(
+        optimizer="adam",
+        loss=keras.losses.MeanSquaredError(reduction="mean_with_sample_weight"),
+    ),
+    "metric_by_name": compiled(
+        optimizer="adam", loss="mse", metrics=["pearson_correlation"]
+    ),
     # Non-default values of arguments newer releases added: never portable.
     "attention_gated": lambda: attention_model(use_gate=True),
     "batch_norm_renorm": lambda: vector_model(layers.BatchNormalization(renorm=True)),

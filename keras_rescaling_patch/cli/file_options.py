@@ -32,6 +32,8 @@ SPELLING = {
     options.TARGET_KERAS: "--target-keras",
     options.SELECT: "--select",
     options.IGNORE: "--ignore",
+    options.SOURCE: "IN",
+    options.INPUTS: "FILE|FOLDER|PATTERN|URL",
 }
 
 

@@ -89,6 +89,8 @@ def _location(name: str, given: object) -> Location:
         raise SettingError(
             Option(name, name), text, expected="a path or a URL as text, not bytes"
         )
+    if not text and name != "output":  # an empty output is named by repair
+        raise SettingError(Option(name, name), text, problem="the name is empty")
     return parse(text)
 
 

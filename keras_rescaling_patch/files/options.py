@@ -47,6 +47,8 @@ PROGRESS = Option("progress", "progress")
 SELECTION = Option("include_exclude", "include/exclude")
 TARGET_KERAS = Option("target_keras", "target_keras")
 SELECT = Option("select", "select")
+SOURCE = Option("source", "source")
+INPUTS = Option("inputs", "inputs")
 IGNORE = Option("ignore", "ignore")
 
 MIB = 1024 * 1024
@@ -173,7 +175,9 @@ class Targets:
         default, the release that saved each file and every later one.
         :class:`SettingError` for anything else, and for a range that takes
         no Keras 3 release (a typo must not turn a gate off)."""
-        if isinstance(given, str) or not isinstance(given, Iterable):
+        if isinstance(given, str):  # one version, as a caller naturally gives it
+            given = [given]
+        if not isinstance(given, Iterable):
             raise SettingError(
                 TARGET_KERAS, given, expected="a list of versions (text)"
             )
@@ -188,6 +192,18 @@ class Targets:
         checked = [Version.parse(text) for text in KERAS_3]
         for text, bounds in zip(texts, ranges, strict=True):
             taken = cls((bounds,), text)
+            if (
+                bounds[1] is not None
+                and not text.strip().endswith("+")
+                and (bounds[0] > checked[-1])
+            ):  # 3.41 for 3.4.1, 3.16 before it exists: a gate must not pass
+                raise SettingError(
+                    TARGET_KERAS,
+                    text,
+                    problem=f"{text!r} is not a Keras release this package knows "
+                    f"(the newest is {LATEST_CHECKED}; name releases to come with "
+                    f"{LATEST_CHECKED}+, or update this package)",
+                )
             if not any(version in taken for version in checked) and not (
                 taken.open_ended
             ):

@@ -29,7 +29,7 @@ from keras_rescaling_patch.files.jobs.repair_local import (
 )
 from keras_rescaling_patch.files.jobs.repair_local import repair as repair_local
 from keras_rescaling_patch.files.judgement.exactness import NotExactlyRepairable
-from keras_rescaling_patch.files.judgement.portability import NotPortable
+from keras_rescaling_patch.files.judgement.porting import NotPortable
 from keras_rescaling_patch.files.options import FORCE, IN_PLACE, OUTPUT, RepairOptions
 from keras_rescaling_patch.files.problems import (
     INPUT,

@@ -40,7 +40,7 @@ from keras_rescaling_patch.files.judgement.exactness import (
     plan_repairs,
 )
 from keras_rescaling_patch.files.judgement.findings import Finding
-from keras_rescaling_patch.files.judgement.portability import NotPortable, Port, port
+from keras_rescaling_patch.files.judgement.porting import NotPortable, Port, port
 from keras_rescaling_patch.files.judgement.rules import RESCALING
 from keras_rescaling_patch.files.judgement.verdicts import Judged, judge
 from keras_rescaling_patch.files.model import archive_rewrite, config_walk
@@ -120,6 +120,27 @@ def _hdf5_refusal(unrestored: tuple[Judged, ...]) -> str:
         "a legacy HDF5 (.h5) model holding serialized arrays that Keras does not "
         f"restore; repair rewrites .keras and model .json files only: {instead}"
     )
+
+
+# What each format's file is named: a result is never named as another's.
+SUFFIXES = {"keras": (".keras",), "json": (".json",), "hdf5": (".h5", ".hdf5")}
+FORMAT_WORDS = {"keras": "a .keras archive", "json": "a model .json", "hdf5": "an .h5"}
+
+
+def _check_output_name(destination: Path, model_format: str) -> None:
+    """Refuse an output named for another format than the result's (a model
+    .json written as ``out.keras`` is no archive a loader can open)."""
+    suffix = destination.suffix.lower()
+    expected = SUFFIXES[model_format]
+    if any(suffix in known for known in SUFFIXES.values()) and suffix not in expected:
+        raise RepairRefused(
+            message(
+                OUTPUT_FILE,
+                f" is named {suffix}, but the result is "
+                f"{FORMAT_WORDS[model_format]}; name it {expected[0]}",
+                names={OUTPUT_FILE: str(destination)},
+            )
+        )
 
 
 def backup_path(path: Path) -> Path:
@@ -355,10 +376,11 @@ def repair(
         if in_place:
             _lock(source, source_path)
         model = read_model(source, options.limits)
-        walked = config_walk.walk(model.config)
-        if model.legacy_hdf5:  # read by Keras's legacy loader: arrays only
-            walked = config_walk.Walked(walked.placements, ())
-        judgement = judge(walked, options.judging, model.saved_by)
+        if not in_place:
+            _check_output_name(destination, model.format)
+        judgement = judge(
+            config_walk.walk(model.config), options.judging, model.saved_by
+        )
         other = tuple(judged.finding for judged in judgement.information)
         if model.legacy_hdf5 and (judgement.affected or judgement.unreadable):
             raise RepairRefused(message(_hdf5_refusal(judgement.affected)), INPUT)

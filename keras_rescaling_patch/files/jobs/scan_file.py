@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from keras_rescaling_patch.files.judgement.verdicts import judge
-from keras_rescaling_patch.files.model.config_walk import Walked, walk
+from keras_rescaling_patch.files.model.config_walk import walk
 from keras_rescaling_patch.files.model.reader import ModelFile, read_model
 from keras_rescaling_patch.files.options import DEFAULT_JUDGING, Judging, Limits
 from keras_rescaling_patch.files.problems import FileProblem, message, one_line
@@ -37,10 +37,7 @@ def deadline(limits: Limits) -> float:
 
 
 def _report(name: str, model: ModelFile, judging: Judging, **counts: Any) -> FileReport:
-    walked = walk(model.config)
-    if model.legacy_hdf5:  # read by Keras's legacy loader: arrays only
-        walked = Walked(walked.placements, ())
-    judgement = judge(walked, judging, model.saved_by)
+    judgement = judge(walk(model.config), judging, model.saved_by)
     return FileReport.judged(name, model.format, judgement, **counts)
 
 

@@ -130,8 +130,23 @@ class Incompatibility:
     saved_by: str | None = None
     port: str | None = None
     blocked: str | None = None
-    structure: str | None = None  # for KRP012: what is not read, for people
+    structure: str | None = None  # for KRP012 and KRP013: what it is, for people
+    readers: str | None = None  # where not every release from one on reads it
     verdict: Verdict = field(default=Verdict(AFFECTED), compare=False)
+
+    def fails_on(self, version: Version | str) -> bool:
+        """Whether stock Keras ``version`` (a release checked and targeted,
+        or one after the newest checked) cannot read it."""
+        if not isinstance(version, Version):
+            if not isinstance(version, str):
+                raise ValueError(f"not a Keras version: {version!r}")
+            version = Version.parse(version)
+        shown = str(version).split(" ")[0]
+        if shown in self.verdict.failing:
+            return True
+        from keras_rescaling_patch._keras_releases import LATEST_CHECKED
+
+        return self.verdict.failing_later and version > Version.parse(LATEST_CHECKED)
 
     @property
     def place(self) -> str:
@@ -156,4 +171,5 @@ class Incompatibility:
             "failing_later": self.verdict.failing_later,
             "works_from": self.verdict.works_from,
             "port": self.port,
+            "blocked": self.blocked,
         }

@@ -36,6 +36,7 @@ REQUIRED, NOT_LITERAL = 0, 1
 # looks up in the family's table of names (``ALL_OBJECTS_DICT``).
 FAMILIES = frozenset(
     {
+        "keras.activations",
         "keras.initializers", "keras.regularizers", "keras.constraints",
         "keras.losses", "keras.metrics", "keras.optimizers",
         "keras.optimizers.schedules", "keras.quantizers",
@@ -81,6 +82,7 @@ class Knowledge:
         self._by_class: list[list[list[int]]] = data["class_signatures"]
         self._names: dict[str, dict[str, list[list[int]]]] = data["names"]
         self._registries: dict[str, dict[str, Any]] = data["registries"]
+        self._reductions: dict[str, int] = data.get("reductions", {})
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -164,6 +166,22 @@ class Knowledge:
         if family is not None and family in self._registries:
             names |= set(self._registries[family]["names"])
         return sorted(names)
+
+    def exports_of(self, number: int, release: int) -> list[tuple[str, str]]:
+        """``(module, name)``: where the public modules of ``release`` give
+        class ``number`` (``keras.layers``, ``RandomRotation``)."""
+        found = []
+        for module, table in self._names.items():
+            if module.startswith("keras.src."):
+                continue
+            for name, entries in table.items():
+                if any(n == number and m >> release & 1 for m, n in entries):
+                    found.append((module, name))
+        return sorted(found)
+
+    def reduction(self, value: object) -> int:
+        """The releases whose losses take ``value`` as their reduction."""
+        return int(self._reductions.get(json.dumps(value), 0))
 
     def numbers_named(self, lookup: Lookup, names: list[str], release: int) -> set[int]:
         """The classes ``release`` finds under any of ``names``."""

@@ -102,11 +102,25 @@ STRUCTURE_NOT_READ = Rule(
     "rewrites those it can.",
     "error",
 )
+VALUE_NOT_TAKEN = Rule(
+    "KRP013",
+    "ValueNotInRelease",
+    "A targeted Keras release does not have a value the file names.",
+    "Some arguments take a name from a release's own vocabulary: a layer's "
+    'activation ("celu" from 3.7), a loss or a metric the compile config '
+    'names ("pearson_correlation" from 3.7), a loss\'s reduction '
+    '("mean_with_sample_weight" from 3.12). An older release without the '
+    "name refuses the file, or its fit does. No port can carry such a value: "
+    "build the model with one that release has, or load it on a release that "
+    "has it.",
+    "error",
+)
 ARRAY_RULES: tuple[Rule, ...] = (RESCALING, UNKNOWN_CLASS, NOT_RESTORED)
 RELEASE_RULES: tuple[Rule, ...] = (
     CLASS_NOT_FOUND,
     ARGUMENT_NOT_TAKEN,
     STRUCTURE_NOT_READ,
+    VALUE_NOT_TAKEN,
 )
 RULES: tuple[Rule, ...] = (*ARRAY_RULES, *RELEASE_RULES)
 RULE_CODES = frozenset(rule.code for rule in RULES)

@@ -313,9 +313,14 @@ def drop_key(entry: dict[str, Any], key: str) -> None:
     del entry["config"][key]
 
 
-def rename(entry: dict[str, Any], name: str) -> None:
-    """Give a serialized object another class name."""
+def rename(entry: dict[str, Any], module: str | None, name: str) -> None:
+    """Give a serialized object another class name (and ``module``, unless
+    ``None``); a registered name that was the old class name follows it."""
+    if entry.get("registered_name") == entry["class_name"]:
+        entry["registered_name"] = None if module else name
     entry["class_name"] = name
+    if module is not None:
+        entry["module"] = module
 
 
 def wrap(entry: dict[str, Any], key: str) -> None:

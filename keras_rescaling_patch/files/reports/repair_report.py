@@ -8,7 +8,7 @@ from typing import Any
 
 from keras_rescaling_patch.files.judgement.exactness import Repair
 from keras_rescaling_patch.files.judgement.findings import Finding
-from keras_rescaling_patch.files.judgement.portability import Port
+from keras_rescaling_patch.files.judgement.porting import Port
 from keras_rescaling_patch.files.problems import Message, Role, Spelling, api_spelling
 from keras_rescaling_patch.files.reports.json_safe import name_fields
 

@@ -112,10 +112,6 @@ def _head(report: FileReport) -> str:
             f"{report.file}{kind}: {suspect} serialized array(s) in classes this "
             "package does not know; stock Keras probably cannot restore them"
         )
-    elif report.format == "hdf5":  # its arrays only: a legacy loader reads it
-        head = (
-            f"{report.file}{kind}: no serialized array that stock Keras cannot restore"
-        )
     else:
         head = (
             f"{report.file}{kind}: nothing stock Keras {report.targets} cannot load "
@@ -246,7 +242,7 @@ def _ports(report: RepairReport) -> list[Line]:
         shown = ", ".join(unique[:MOST_PATHS])
         if len(unique) > MOST_PATHS:
             shown += f" and {len(unique) - MOST_PATHS} more"
-        lines.append(Line(f"  {shown}  {place or '(the model)'}  {done}"))
+        lines.append(Line(f"  {shown}  {place or 'itself'}  {done}"))
     return lines
 
 

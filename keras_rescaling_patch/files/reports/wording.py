@@ -18,6 +18,7 @@ from keras_rescaling_patch.files.judgement.rules import (
     ARGUMENT_NOT_TAKEN,
     CLASS_NOT_FOUND,
     UNKNOWN_CLASS,
+    VALUE_NOT_TAKEN,
 )
 
 
@@ -101,6 +102,9 @@ def port_text(finding: Incompatibility) -> str:
         return "a port drops it (the file holds the default)"
     if port.startswith("rename:"):
         return f"a port writes {port.partition(':')[2]}, their name for it"
+    if port.startswith("move:"):
+        module, _, name = port.partition(":")[2].partition(":")
+        return f"a port writes {module}.{name}, where they find it"
     if port == "rewrap":
         return "a port wraps it in a list, as those releases write it"
     if port.startswith("name:"):
@@ -120,11 +124,15 @@ def incompatibility_text(finding: Incompatibility) -> str:
     failing = releases_text(verdict.failing, verdict.failing_later)
     single = one_release(verdict.failing, verdict.failing_later)
     since = f" (from {verdict.works_from} on)" if verdict.works_from else ""
-    does, finds = ("does", "finds") if single else ("do", "find")
+    if finding.readers:
+        since = f" (read by {finding.readers})"
+    does, finds, has = ("does", "finds", "has") if single else ("do", "find", "have")
     if finding.rule == CLASS_NOT_FOUND.code:
         what = f"stock Keras {failing} {finds} no class of this name{since}"
     elif finding.rule == ARGUMENT_NOT_TAKEN.code:
         what = f"stock Keras {failing} {does} not take {finding.argument}{since}"
+    elif finding.rule == VALUE_NOT_TAKEN.code:
+        what = f"{finding.structure} stock Keras {failing} {does} not {has}{since}"
     else:
         what = (
             f"{finding.structure}, which stock Keras {failing} {does} not read{since}"
@@ -134,9 +142,11 @@ def incompatibility_text(finding: Incompatibility) -> str:
 
 def value_text(finding: Incompatibility) -> str:
     """``quantization_config = null``: where it is, and what it holds."""
-    if finding.rule == ARGUMENT_NOT_TAKEN.code:
+    if finding.rule in (ARGUMENT_NOT_TAKEN.code, VALUE_NOT_TAKEN.code):
         return f"{finding.place} = {finding.value}"
-    return finding.place or "(the model)"
+    if finding.rule == CLASS_NOT_FOUND.code:
+        return f"{finding.place} = {finding.value}" if finding.place else finding.value
+    return finding.place or finding.owner
 
 
 def described(finding: Finding | Incompatibility) -> str:
