@@ -10,6 +10,7 @@ checkout on ``sys.path``. Test helpers that a child needs (``tests``,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -17,7 +18,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
@@ -223,3 +226,28 @@ def release_venv(name: str, *requirements: str) -> Path:
         )  # fmt: skip
     (folder / ".complete").touch()
     return folder / "bin"
+
+
+Result = TypeVar("Result")
+
+
+def once(compute: Callable[[], Result]) -> Callable[[], Result]:
+    """``compute`` run at most once: its result kept, and so is its failure,
+    which every later caller gets again without running it again (an oracle
+    of many minutes that failed must not run again for each of its tests)."""
+    outcome: list[Result] = []
+    failure: list[BaseException] = []
+
+    @functools.wraps(compute)
+    def run() -> Result:
+        if failure:
+            raise RuntimeError(f"{compute.__name__} failed before") from failure[0]
+        if not outcome:
+            try:
+                outcome.append(compute())
+            except Exception as error:
+                failure.append(error)
+                raise
+        return outcome[0]
+
+    return run

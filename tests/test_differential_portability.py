@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ import pytest
 
 from keras_rescaling_patch.files import api
 from keras_rescaling_patch.files.judgement import changes, knowledge, portability
-from support.processes import ROOT, environment, release_venv
+from support.processes import ROOT, environment, once, release_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.portability]
 
@@ -136,7 +135,7 @@ def _keyed(outcomes: dict[str, Any]) -> dict[str, Any]:
     return {name: outcome for name, outcome in outcomes.items() if name != "keras"}
 
 
-@cache
+@once
 def oracle() -> Oracle:
     """Save on every saver, judge and port for every target in this
     process, load on every target: two releases at a time (two cores)."""

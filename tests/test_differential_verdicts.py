@@ -23,7 +23,6 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ import pytest
 
 from keras_rescaling_patch.files import api
 from keras_rescaling_patch.files.judgement import restoration, verdicts
-from support.processes import ROOT, environment, release_venv
+from support.processes import ROOT, environment, once, release_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.verdicts]
 
@@ -115,7 +114,7 @@ def _run(version: str) -> Release:
     )
 
 
-@cache
+@once
 def releases() -> dict[str, Release]:
     """Every release's cases, two releases at a time (two cores)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
