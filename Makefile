@@ -120,6 +120,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_startup_hook.py
 	$(BIN)/python benchmarks/bench_scan.py
 	$(BIN)/python benchmarks/bench_repair.py
+	$(BIN)/python benchmarks/bench_repair_many.py
 	$(BIN)/python benchmarks/bench_limits.py
 	$(BIN)/python benchmarks/bench_fleet.py
 

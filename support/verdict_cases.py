@@ -12,7 +12,11 @@ Run by path in a release's venv (never importing keras_rescaling_patch):
   counts as not restored, even when nothing failed);
 - ``load FOLDER``: load each ``CASE.repaired.keras`` and use it:
   ``FOLDER/repaired.json`` says whether it worked, with outputs identical to
-  the model in memory (bit for bit where the case's math is exact).
+  the model in memory (bit for bit where the case's math is exact); and
+  each ``CASE.rounded.keras`` (repaired with rounding allowed):
+  ``FOLDER/rounded.json`` says the same, and how far the value the loaded
+  class holds lies from the array the model in memory held (the largest
+  absolute and relative difference, as NumPy computes them).
 """
 
 from __future__ import annotations
@@ -56,6 +60,22 @@ def dense_model(*middle: Any, width: int = 3) -> keras.Model:
         x = layer(x)
     outputs = keras.layers.Dense(2, name="head")(x)
     return keras.Model(inputs, outputs, name="model")
+
+
+def _hidden() -> keras.layers.Layer:
+    """A hidden layer, for weights enough that a difference in the update
+    shows (a square root and a power of 0.5 differ for some values only)."""
+    return keras.layers.Dense(8, activation="tanh", name="hidden")
+
+
+def _piecewise(optimizer: Callable[..., Any], **options: Any) -> Any:
+    """An optimizer whose rate falls after the first step, from a float64
+    array of rates float32 cannot hold (the optimizer casts each to its
+    float32 variables)."""
+    rates = keras.optimizers.schedules.PiecewiseConstantDecay(
+        np.array([1]), np.array([0.1, 0.03])
+    )
+    return optimizer(learning_rate=rates, **options)
 
 
 def _compiled(model: keras.Model, **options: Any) -> keras.Model:
@@ -183,15 +203,107 @@ CASES: dict[str, tuple[Callable[[], keras.Model], bool]] = {
         ),
         True,
     ),
+    # Exact only by what the class does first (files/judgement/arithmetic.py).
+    "auc_label_weights_float64": (
+        lambda: _compiled(
+            dense_model(),
+            metrics=[
+                keras.metrics.AUC(
+                    multi_label=True, num_labels=2, label_weights=np.array([0.1, 0.7])
+                )
+            ],
+        ),
+        True,
+    ),
+    "piecewise_values_sgd": (
+        lambda: _compiled(
+            dense_model(), optimizer=_piecewise(keras.optimizers.SGD, momentum=0.5)
+        ),
+        True,
+    ),
+    "piecewise_values_adamw": (
+        lambda: _compiled(
+            dense_model(),
+            optimizer=_piecewise(keras.optimizers.AdamW, weight_decay=0.01),
+        ),
+        True,
+    ),
+    # Computing differently with a plain number (refused unless rounding is
+    # allowed), and floats float32 cannot hold (rounded only when allowed).
+    "ftrl_power_tensor": (
+        lambda: _compiled(
+            dense_model(_hidden()),
+            optimizer=keras.optimizers.Ftrl(0.5, learning_rate_power=tensor(-0.5)),
+        ),
+        True,
+    ),
+    "binary_focal_gamma_tensor": (
+        lambda: _compiled(
+            dense_model(keras.layers.Dense(3, activation="sigmoid", name="hidden")),
+            loss=keras.losses.BinaryFocalCrossentropy(gamma=tensor(2.0)),
+        ),
+        True,
+    ),
+    "categorical_focal_gamma_tensor": (
+        lambda: _compiled(
+            dense_model(),
+            loss=keras.losses.CategoricalFocalCrossentropy(
+                gamma=tensor(2.0), from_logits=True
+            ),
+        ),
+        True,
+    ),
+    "categorical_focal_alpha_tensor": (
+        lambda: _compiled(
+            dense_model(_hidden()),
+            loss=keras.losses.CategoricalFocalCrossentropy(
+                alpha=tensor([0.2, 0.8]), from_logits=True
+            ),
+        ),
+        True,
+    ),
+    "categorical_focal_alpha_float64": (
+        lambda: _compiled(
+            dense_model(),
+            loss=keras.losses.CategoricalFocalCrossentropy(
+                alpha=np.array([0.2, 0.8]), from_logits=True
+            ),
+        ),
+        True,
+    ),
+    "masking_numpy_exact": (
+        lambda: _compiled(
+            dense_model(keras.layers.Masking(mask_value=np.zeros(3), name="mask"))
+        ),
+        True,
+    ),
+    "masking_float64": (
+        lambda: _compiled(
+            dense_model(
+                keras.layers.Masking(mask_value=np.array([0.1, 0.1, 0.1]), name="mask")
+            )
+        ),
+        True,
+    ),
+}
+
+# Where each case's argument is, in a model, for the cases repaired with
+# rounding allowed: the value the class holds.
+ARGUMENTS: dict[str, Callable[[keras.Model], Any]] = {
+    "masking_float64": lambda model: model.get_layer("mask").mask_value,
+    "categorical_focal_alpha_float64": lambda model: model.loss.alpha,
 }
 
 
 def data(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
+    # Enough rows for eight steps an epoch: a class computing differently
+    # with a plain number (a square root for a power of 0.5) differs only
+    # for some values, and must meet them.
     rng = np.random.default_rng(20072)
-    shape = (6, *model.input_shape[1:])
+    shape = (24, *model.input_shape[1:])
     inputs = rng.normal(size=shape).astype("float32")
     inputs[0] = 0.0  # a masked row, for Masking
-    targets = rng.integers(0, 2, size=(6, 2)).astype("float32")
+    targets = rng.integers(0, 2, size=(24, 2)).astype("float32")
     return inputs, targets
 
 
@@ -202,9 +314,16 @@ def use(model: keras.Model) -> dict[str, Any]:
     predicted = np.asarray(model.predict(inputs, verbose=0))
     evaluated = model.evaluate(inputs, targets, verbose=0, return_dict=True)
     keras.utils.set_random_seed(7)
-    model.fit(inputs, targets, epochs=1, batch_size=3, shuffle=False, verbose=0)
+    history = model.fit(
+        inputs, targets, epochs=2, batch_size=3, shuffle=False, verbose=0
+    ).history
     trained = [np.asarray(w) for w in model.get_weights()]
-    return {"predicted": predicted, "evaluated": evaluated, "trained": trained}
+    return {
+        "predicted": predicted,
+        "evaluated": evaluated,
+        "trained": trained,
+        "history": history,
+    }
 
 
 def kept_marker(model: keras.Model) -> str | None:
@@ -242,6 +361,8 @@ def _same(expected: dict[str, Any], actual: dict[str, Any], exact_fit: bool) -> 
         return "predictions differ"
     if expected["evaluated"] != actual["evaluated"]:
         return f"evaluate differs: {expected['evaluated']} != {actual['evaluated']}"
+    if exact_fit and expected["history"] != actual["history"]:
+        return f"fit differs: {expected['history']} != {actual['history']}"
     if exact_fit and not all(
         np.array_equal(a, b)
         for a, b in zip(expected["trained"], actual["trained"], strict=True)
@@ -276,15 +397,34 @@ def _store(path: Path, expected: dict[str, Any]) -> None:
     arrays = {"predicted": expected["predicted"]}
     arrays.update({f"trained{i}": w for i, w in enumerate(expected["trained"])})
     np.savez(path, **arrays)
-    path.with_suffix(".json").write_text(json.dumps(expected["evaluated"]))
+    said = {"evaluated": expected["evaluated"], "history": expected["history"]}
+    path.with_suffix(".json").write_text(json.dumps(said))
 
 
 def _stored(path: Path) -> dict[str, Any]:
     with np.load(path) as arrays:
         trained = [arrays[f"trained{i}"] for i in range(len(arrays.files) - 1)]
         predicted = arrays["predicted"]
-    evaluated = json.loads(path.with_suffix(".json").read_text())
-    return {"predicted": predicted, "evaluated": evaluated, "trained": trained}
+    said = json.loads(path.with_suffix(".json").read_text())
+    return {"predicted": predicted, "trained": trained, **said}
+
+
+def _as_float64(value: Any) -> np.ndarray:
+    """A value as the class computes with it: a plain number or list as
+    Keras converts it, an array as it is; then in float64, exactly."""
+    if isinstance(value, (int, float, list)):
+        value = ops.convert_to_tensor(value)
+    return np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
+
+
+def _differences(saved: np.ndarray, loaded: Any) -> dict[str, float]:
+    """The largest absolute and relative difference of the loaded value
+    from the saved one."""
+    moved = np.abs(_as_float64(loaded) - saved)
+    relative = np.divide(
+        moved, np.abs(saved), out=np.zeros_like(moved), where=saved != 0
+    )
+    return {"absolute": float(moved.max()), "relative": float(relative.max())}
 
 
 def save(folder: Path) -> None:
@@ -300,6 +440,9 @@ def save(folder: Path) -> None:
             outcomes[name] = {"built": False, "error": traceback.format_exc()[-300:]}
             continue
         _store(_expected_path(folder, name), expected)
+        if name in ARGUMENTS:
+            held = _as_float64(ARGUMENTS[name](model)).tolist()
+            (folder / f"{name}.argument.json").write_text(json.dumps(held))
         outcome = _outcome(
             folder / f"{name}.keras", _stored(_expected_path(folder, name)), exact_fit
         )
@@ -308,13 +451,21 @@ def save(folder: Path) -> None:
 
 
 def load(folder: Path) -> None:
-    outcomes: dict[str, Any] = {"keras": keras.__version__}
-    for name, (_, exact_fit) in CASES.items():
-        path = folder / f"{name}.repaired.keras"
-        if path.exists():
+    for kind in ("repaired", "rounded"):
+        outcomes: dict[str, Any] = {"keras": keras.__version__}
+        for name, (_, exact_fit) in CASES.items():
+            path = folder / f"{name}.{kind}.keras"
+            if not path.exists():
+                continue
             expected = _stored(_expected_path(folder, name))
             outcomes[name] = _outcome(path, expected, exact_fit)
-    (folder / "repaired.json").write_text(json.dumps(outcomes, indent=1))
+            saved = folder / f"{name}.argument.json"
+            if kind == "rounded" and saved.exists():
+                held = ARGUMENTS[name](keras.models.load_model(path))
+                outcomes[name]["moved"] = _differences(
+                    np.asarray(json.loads(saved.read_text()), "float64"), held
+                )
+        (folder / f"{kind}.json").write_text(json.dumps(outcomes, indent=1))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ load and use the repaired file with the results of the model in memory,
 bit for bit. Each entry of the table, and the general rule, is also removed
 in turn: some verdict must then be wrong, or the tests would not be testing
 it.
+
+The same holds for what ``repair`` knows of the classes' own arithmetic
+(``files/judgement/arithmetic.py``): a case exact only by an entry is
+repaired and used bit for bit on every release, and refused without the
+entry; a case that computes differently with a plain number is refused,
+and the file written for it with rounding allowed differs on some release
+(so the entry is needed). Rounding itself (``allow_rounding``) is checked
+against Keras: the differences a repair reports are those between the
+array the model in memory held and the value the loaded class holds.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ from typing import Any
 
 import pytest
 
+from keras_rescaling_patch._keras_releases import Version
 from keras_rescaling_patch.files import api
-from keras_rescaling_patch.files.judgement import restoration, verdicts
+from keras_rescaling_patch.files.judgement import arithmetic, restoration, verdicts
 from support.processes import ROOT, environment, once, release_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.verdicts]
@@ -53,6 +63,29 @@ NEEDS = {
     "Lambda": ("lambda_arguments_numpy",),
     "LossFunctionWrapper": ("mean_metric_wrapper_tensor",),
 }
+# The cases exact only by an entry of arithmetic.py, by the entry's class.
+EXACT_BY_ARITHMETIC = {
+    "PiecewiseConstantDecay": ("piecewise_values_sgd", "piecewise_values_adamw"),
+    "Masking": ("masking_numpy_exact",),
+}
+# Float64 arrays of classes that compute with them as given on the releases
+# before these (AUC's dtype is None before 3.2.0: its result is float64).
+REFUSED_BEFORE = {"auc_label_weights": "3.2.0", "auc_label_weights_float64": "3.2.0"}
+# The cases of an entry whose class computes differently with a plain number.
+COMPUTES_DIFFERENTLY = {
+    "Ftrl learning_rate_power": ("ftrl_power_tensor",),
+    "the focal losses' gamma": (
+        "binary_focal_gamma_tensor",
+        "categorical_focal_gamma_tensor",
+    ),
+    "CategoricalFocalCrossentropy alpha": ("categorical_focal_alpha_tensor",),
+}
+# Floats float32 cannot hold, in classes that compute with them as given.
+ROUNDED = ("masking_float64", "categorical_focal_alpha_float64")
+REFUSED_UNLESS_ROUNDING = (
+    *(name for names in COMPUTES_DIFFERENTLY.values() for name in names),
+    *ROUNDED,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,9 @@ class Release:
     verdicts: dict[str, str]
     repairs: dict[str, str]
     written: frozenset[str]  # cases whose file holds a marker
+    refusals: dict[str, str]  # the refused cases: what repair said
+    rounded: dict[str, Any]  # what the release did with the rounded files
+    rounding: dict[str, Any]  # what repair said it rounded, by case
 
     @property
     def built(self) -> list[str]:
@@ -97,6 +133,8 @@ def _run(version: str) -> Release:
     _driver(venv_bin, "save", folder)
     stock = json.loads((folder / "stock.json").read_text())
     verdicts, repairs, written = {}, {}, set()
+    refusals: dict[str, str] = {}
+    rounding: dict[str, Any] = {}
     for name, outcome in stock.items():
         if not (isinstance(outcome, dict) and outcome.get("built")):
             continue
@@ -106,12 +144,21 @@ def _run(version: str) -> Release:
         if scanned.affected or scanned.suspect or scanned.other:
             written.add(name)
         report = api.repair(path, folder / f"{name}.repaired.keras", force=True)
-        repairs[name] = report.error or report.status
+        repairs[name] = report.status
+        if report.error is not None:
+            refusals[name] = report.error
+        if report.status == "refused":
+            rounded_report = api.repair(
+                path, folder / f"{name}.rounded.keras", allow_rounding=True
+            )
+            rounding[name] = rounded_report.as_dict()
     _driver(venv_bin, "load", folder)
     repaired = json.loads((folder / "repaired.json").read_text())
+    rounded = json.loads((folder / "rounded.json").read_text())
     return Release(
-        version, folder, stock, repaired, verdicts, repairs, frozenset(written)
-    )
+        version, folder, stock, repaired, verdicts, repairs, frozenset(written),
+        refusals, rounded, rounding,
+    )  # fmt: skip
 
 
 @once
@@ -144,10 +191,11 @@ def test_the_release_loads_and_uses_every_repaired_file_as_in_memory(
     version: str,
 ) -> None:
     release = releases()[version]
+    expected = [n for n in release.built if n not in _refused(release)]
     repaired = [
         n for n in release.built if release.repairs[n] in ("repaired", "copied")
     ]
-    assert repaired == release.built, release.repairs
+    assert repaired == expected, release.refusals
     failing = {
         name: release.repaired[name]
         for name in repaired
@@ -202,3 +250,121 @@ def test_the_general_rule_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
         wrong += _disagreements(release, verdicts)
     assert any(line.startswith("unit_norm_axis_numpy") for line in wrong)
     assert any(line.startswith("auc_label_weights") for line in wrong)
+
+
+@pytest.mark.parametrize("version", list(RELEASES))
+def test_what_a_plain_number_cannot_give_is_refused_naming_the_opt_in(
+    version: str,
+) -> None:
+    release = releases()[version]
+    refused = _refused(release)
+    assert refused, "no case of a refusal was built"
+    for name in refused:
+        assert release.repairs[name] == "refused", (name, release.repairs[name])
+        assert "allow_rounding=True" in release.refusals[name], release.refusals[name]
+        assert not (release.folder / f"{name}.repaired.keras").exists()
+
+
+def _refused(release: Release) -> list[str]:
+    """The cases repair must refuse without rounding (a file is repaired
+    for the release that saved it and later ones): of those the release does
+    not restore (3.9.0 restores Masking's arrays itself)."""
+    saver = Version.parse(release.version)
+    return [
+        name
+        for name in release.built
+        if release.verdicts[name] == "affected"
+        and (
+            name in REFUSED_UNLESS_ROUNDING
+            or (name in REFUSED_BEFORE and saver < Version.parse(REFUSED_BEFORE[name]))
+        )
+    ]
+
+
+def _entry(owner: str) -> arithmetic.Handling:
+    [entry] = [e for e in arithmetic.HANDLINGS if owner in e.classes]
+    return entry
+
+
+@pytest.mark.parametrize("owner", list(EXACT_BY_ARITHMETIC))
+def test_each_exact_entry_is_needed(
+    owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry's cases are repaired (and used bit for bit, above); without
+    it, repair refuses them."""
+    removed = _entry(owner)
+    monkeypatch.setattr(
+        arithmetic, "HANDLINGS", tuple(e for e in arithmetic.HANDLINGS if e != removed)
+    )
+    refused = []
+    for release in releases().values():
+        for name in EXACT_BY_ARITHMETIC[owner]:
+            if name not in release.built or name in _refused(release):
+                continue
+            if release.verdicts[name] != "affected":
+                continue
+            assert release.repairs[name] == "repaired", release.refusals.get(name)
+            report = api.repair(
+                release.folder / f"{name}.keras",
+                release.folder / f"{name}.without-entry.keras",
+            )
+            refused.append(report.status == "refused")
+    assert any(refused), "no release's case needs the entry"
+
+
+@pytest.mark.parametrize("owner", list(COMPUTES_DIFFERENTLY))
+def test_each_entry_of_a_class_computing_differently_is_needed(owner: str) -> None:
+    """What would be written without the entry (the plain value, as the
+    rounded file holds it: these values need no rounding) gives some
+    release results that differ from the model in memory."""
+    differing = []
+    for release in releases().values():
+        for name in COMPUTES_DIFFERENTLY[owner]:
+            if name in release.rounded:
+                moved = release.rounding[name]["repairs"][0]["rounding"]
+                assert moved is None, moved  # nothing rounded: only the entry
+                if not release.rounded[name]["works"]:
+                    differing.append((release.version, release.rounded[name]))
+    assert differing, f"the {owner} entry changes nothing: nothing tests it"
+
+
+@pytest.mark.parametrize("version", list(RELEASES))
+def test_rounding_reports_how_far_the_value_keras_computes_with_moved(
+    version: str,
+) -> None:
+    """Allowed, rounding writes the file; the release loads it, and the
+    differences the report gives are those between the array the model in
+    memory held and the value the loaded class holds."""
+    release = releases()[version]
+    checked = 0
+    for name in ROUNDED:
+        if name not in _refused(release):
+            continue
+        report = release.rounding[name]
+        assert report["status"] == "repaired", report
+        [repair] = [r for r in report["repairs"] if r["rounding"] is not None]
+        rounding = repair["rounding"]
+        loaded = release.rounded[name]
+        assert loaded["works"] or loaded["step"] == "compare", loaded
+        assert loaded["moved"] == {
+            "absolute": rounding["largest_absolute_difference"],
+            "relative": rounding["largest_relative_difference"],
+        }
+        assert rounding["largest_absolute_difference"] > 0
+        checked += 1
+    assert checked >= 1
+
+
+def test_the_rule_for_float64_arrays_computed_with_as_given_is_needed() -> None:
+    """Without it (float64 values float32 holds written as they are, as the
+    rounded files hold them), some release computes differently: stock
+    3.0.0's AUC returns a float64 result from float64 label_weights."""
+    differing = []
+    for release in releases().values():
+        for name in REFUSED_BEFORE:
+            if name in _refused(release) and name in release.rounded:
+                if release.rounding[name]["repairs"][0]["rounding"] is not None:
+                    continue  # values rounded too: not the rule alone
+                if not release.rounded[name]["works"]:
+                    differing.append((release.version, name))
+    assert differing, "the rule changes nothing: nothing tests it"

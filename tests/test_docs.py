@@ -5,7 +5,7 @@ affected stack (Keras 3.4.1, TensorFlow 2.16.2).
 Sybil finds the examples (fenced ``console`` and ``python`` blocks, and
 ``<!-- skip: next -->`` before a block not meant to run). Each document runs
 in order, in a fresh copy of a folder holding the files the examples name
-(``model.keras``, ``models/``, ``third_party/keras``...; see
+(``model.keras``, ``masked.keras``, ``models/``, ``third_party/keras``...; see
 :func:`prepare`), with S3 served by moto for the URLs. A console block is a
 series of ``$ command`` lines, each followed by its output (stdout and
 stderr, as a terminal shows them); the output must match exactly, but for
@@ -60,6 +60,11 @@ keras.Model(inputs, dense(rescaling(inputs))).save(os.path.join(work, "model.ker
 inputs = keras.Input(shape=(3,))
 clean = keras.Model(inputs, keras.layers.Rescaling(2.0, name="plain")(inputs))
 clean.save(os.path.join(work, "clean.keras"))
+inputs = keras.Input(shape=(3,))
+masking = keras.layers.Masking(np.array([0.1, 0.1, 0.1]))  # float32 cannot hold 0.1
+keras.Model(inputs, keras.layers.Dense(2)(masking(inputs))).save(
+    os.path.join(work, "masked.keras")
+)
 vendored = os.path.join(work, "third_party", "keras")
 shutil.copytree(os.path.dirname(keras.__file__), vendored)
 """

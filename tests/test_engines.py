@@ -85,17 +85,20 @@ DASK_REPAIR = Path(__file__).with_name("dask_repair_driver.py")
 def test_repairs_on_a_dask_cluster_lose_no_file_when_a_worker_dies(
     venv_bin: Path, affected_model: AffectedModel, tmp_path: Path
 ) -> None:
-    """The README's recipe: client.map over a listing, on worker processes.
+    """The documentation's recipe: client.map of repair_many over prefixes,
+    on worker processes.
 
     A worker is killed while it writes one output; Dask runs that task
     again on a worker that lives. Every file gets one result, and every
     output is complete: a repair publishes all of it or nothing.
     """
     sources, outputs = tmp_path / "in", tmp_path / "out"
-    sources.mkdir()
-    outputs.mkdir()
+    names = {}
     for number in range(8):
-        shutil.copyfile(affected_model.path, sources / f"m{number}.keras")
+        team = f"team{number // 4}"
+        (sources / team).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(affected_model.path, sources / team / f"m{number}.keras")
+        names[f"m{number}.keras"] = team
     marker = tmp_path / "crashed"
     completed = subprocess.run(
         [str(venv_bin / "python"), str(DASK_REPAIR), str(sources), str(outputs),
@@ -108,15 +111,13 @@ def test_repairs_on_a_dask_cluster_lose_no_file_when_a_worker_dies(
     assert marker.exists(), "no worker was killed: the test proved nothing"
     assert int(marker.read_text()) not in {r["pid"] for r in reports}
     assert [(r["status"], r["error"]) for r in reports] == [("repaired", None)] * 8
-    assert sorted(Path(r["output"]).name for r in reports) == [
-        f"m{number}.keras" for number in range(8)
-    ]
+    assert sorted(Path(r["output"]).name for r in reports) == sorted(names)
     assert all(r["pid"] != result["driver_pid"] for r in reports)
-    for number in range(8):
-        output = outputs / f"m{number}.keras"
+    for name, team in names.items():
+        output = outputs / team / name
         with zipfile.ZipFile(output) as archive:
             assert archive.testzip() is None
         assert "__numpy__" not in zipfile.ZipFile(output).read("config.json").decode()
     # What the killed attempt left: at most its hidden temporary file.
-    leftovers = {p.name for p in outputs.iterdir()} - {f"m{n}.keras" for n in range(8)}
-    assert all(name.startswith(".m3.keras.") for name in leftovers), leftovers
+    left = {p.name for p in outputs.rglob("*") if p.is_file()} - set(names)
+    assert all(name.startswith(".m3.keras.") for name in left), left

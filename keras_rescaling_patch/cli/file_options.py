@@ -33,6 +33,8 @@ SPELLING = {
     options.SELECT: "--select",
     options.IGNORE: "--ignore",
     options.SOURCE: "IN",
+    options.ALLOW_ROUNDING: "--allow-rounding",
+    options.RESUME: "--resume",
     options.INPUTS: "FILE|FOLDER|PATTERN|URL",
 }
 
@@ -95,4 +97,45 @@ def add_target_keras(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"{what} these Keras releases: 3.4.1, 3.4 (every 3.4.x), 3.0-3.4, "
         "or 3.5+ (repeatable; default: the release that saved each file, and "
         "every later one)",
+    )
+
+
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    """``--include``/``--exclude``: which files of folders, prefixes and
+    patterns a command takes."""
+    parser.add_argument(
+        "--include",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="from folders, prefixes and patterns, take only files whose path "
+        "below the folder (or URL) matches (repeatable)",
+    )
+    parser.add_argument(
+        "--exclude",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="from folders, prefixes and patterns, leave out files whose path "
+        "below the folder (or URL) matches (repeatable)",
+    )
+
+
+def add_jobs(parser: argparse.ArgumentParser, done: str) -> None:
+    """``--jobs``: how many files are ``done`` (scanned, repaired) at once."""
+    parser.add_argument(
+        flag(options.JOBS),
+        metavar="N",
+        help=f"files {done} at once (default: {options.REMOTE_JOBS} with a URL "
+        f"among the inputs, else {options.LOCAL_JOBS})",
+    )
+
+
+def add_resume(parser: argparse.ArgumentParser, done: str, counted: str) -> None:
+    """``--resume``: skip what a previous JSON Lines output lists as ``done``."""
+    parser.add_argument(
+        flag(options.RESUME),
+        metavar="JSONL",
+        help=f"skip the files a previous --format jsonl output lists as {done} "
+        f"({counted})",
     )

@@ -1,6 +1,6 @@
 """The file tools from Python: scan and repair model files, local or remote.
 
-What ``keras-rescaling-patch scan`` and ``repair`` do, as three functions
+What ``keras-rescaling-patch scan`` and ``repair`` do, as four functions
 the command line itself uses, so a model registry's hook, a notebook or a
 pipeline on an existing engine (Dask, Ray) gets the same answers without a
 process per file::
@@ -24,9 +24,12 @@ Keras, TensorFlow, NumPy or, for local files, fsspec.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from keras_rescaling_patch.files.jobs.repair_file import repair_file
+from keras_rescaling_patch.files.jobs.repair_many import names_one_file as _one_file
+from keras_rescaling_patch.files.jobs.repair_many import repair_many as _repair_many
 from keras_rescaling_patch.files.jobs.scan_file import scan_location
 from keras_rescaling_patch.files.jobs.scan_many import scan_many as _scan_many
 from keras_rescaling_patch.files.judgement.rules import checked_codes
@@ -36,8 +39,10 @@ from keras_rescaling_patch.files.options import (
     DEFAULT_MAX_READ_MIB,
     DEFAULT_TIMEOUT,
     IGNORE,
+    INPUTS,
     JOBS,
     SELECT,
+    BatchOptions,
     Judging,
     Limits,
     Option,
@@ -51,7 +56,15 @@ from keras_rescaling_patch.files.reports.repair_report import RepairReport
 from keras_rescaling_patch.files.reports.scan_report import FileReport
 from keras_rescaling_patch.files.stores.location import Location, parse
 
-__all__ = ["FileReport", "RepairReport", "SettingError", "repair", "scan", "scan_many"]
+__all__ = [
+    "FileReport",
+    "RepairReport",
+    "SettingError",
+    "repair",
+    "repair_many",
+    "scan",
+    "scan_many",
+]
 
 
 def scan(
@@ -134,7 +147,7 @@ def scan_many(
     """
     if isinstance(inputs, (str, bytes, os.PathLike)):
         raise SettingError(
-            Option("inputs", "inputs"),
+            INPUTS,
             problem="a list of paths or URLs, not one: scan_many([path]), or "
             "scan(path)",
         )
@@ -166,6 +179,7 @@ def repair(
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[int], None] | None = None,
     target_keras: Sequence[str] = (),
+    allow_rounding: bool = False,
 ) -> RepairReport:
     """Rewrite what the targeted stock releases cannot load: each serialized
     array they do not restore as a plain value, and (porting a file down to
@@ -176,7 +190,12 @@ def repair(
     ``target_keras``: as for :func:`scan` (default: the release that saved
     the file, and every later one). What cannot be written exactly, or
     ported, is refused (``exit_code`` 1), naming the oldest release that
-    loads the file.
+    loads the file. ``allow_rounding``: write a float the class cannot get
+    exactly from a plain number as the nearest one it computes with (each
+    repair's ``rounding`` says what was written and how far the values
+    moved), and an argument a class computes with differently as a plain
+    number anyway (``computes_differently`` says why); a value no plain
+    number carries at all (complex, out of range) is still refused.
 
     ``source`` and ``output`` may be local paths or URLs. The output
     appears only when complete, and an existing one is replaced only with
@@ -197,6 +216,85 @@ def repair(
         ),
         progress=progress,
         judging=_judging(target_keras, (), ()),
+        allow_rounding=allow_rounding,
     )
     target = None if output is None else _location("output", output)
     return repair_file(_location("source", source), target, options)
+
+
+def repair_many(
+    inputs: Iterable[str | os.PathLike[str]],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    in_place: bool = False,
+    backup: bool = True,
+    force: bool = False,
+    sync: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    max_config_mib: float = DEFAULT_MAX_CONFIG_MIB,
+    max_array_elements: int = DEFAULT_MAX_ARRAY_ELEMENTS,
+    timeout: float = DEFAULT_TIMEOUT,
+    skip: Collection[str] = (),
+    on_skip: Callable[[str], object] | None = None,
+    ordered: bool = True,
+    target_keras: Sequence[str] = (),
+    allow_rounding: bool = False,
+    stop: threading.Event | None = None,
+) -> Iterator[RepairReport]:
+    """Repair every file that files, folders, glob patterns and URL
+    prefixes stand for (as :func:`scan_many` takes them); yield each report.
+
+    ``output``: a folder or URL prefix; each result goes below it where the
+    file was below the input it was found in (``models/a/m.keras`` found in
+    ``models`` goes to ``OUTPUT/a/m.keras``; a file named on its own, to
+    ``OUTPUT/m.keras``). It must not lie inside an input folder. Or
+    ``in_place`` (local files), keeping each ``FILE.bak`` unless ``backup``
+    is false. ``jobs``: files repaired at once (default: 16 with a URL among
+    the inputs, else 1). ``skip``, ``on_skip``, ``ordered``: as for
+    :func:`scan_many`. Once ``stop`` is set, no further file is started;
+    those under way are finished and reported (a repair is never left
+    half-written), so a caller can stop on a signal and resume later with
+    ``skip``. The other arguments are :func:`repair`'s, for every file.
+    Every argument is checked before the first file is looked at.
+    """
+    if isinstance(inputs, (str, bytes, os.PathLike)):
+        raise SettingError(
+            INPUTS,
+            problem="a list of paths or URLs, not one: repair_many([path], ...), "
+            "or repair(path, ...)",
+        )
+    options = RepairOptions.checked(
+        has_output=output is not None,
+        in_place=in_place,
+        backup=backup,
+        force=force,
+        sync=sync,
+        limits=Limits.checked(
+            max_config_mib=max_config_mib,
+            timeout=timeout,
+            max_array_elements=max_array_elements,
+        ),
+        judging=_judging(target_keras, (), ()),
+        allow_rounding=allow_rounding,
+    )
+    batch = BatchOptions(
+        include=tuple(include),
+        exclude=tuple(exclude),
+        jobs=None if jobs is None else whole_number(JOBS, jobs),
+        skip=skip,
+        on_skip=on_skip,
+        ordered=ordered,
+        stop=stop if stop is not None else threading.Event(),
+    )
+    root = None if output is None else _location("output", output)
+    locations = [_location("inputs", item) for item in inputs]
+    return _repair_many(locations, root, options, batch)
+
+
+def names_one_file(location: str | os.PathLike[str]) -> bool:
+    """Whether ``location`` names one file (which :func:`repair` writes to
+    an output file) rather than a folder, a URL prefix or a glob pattern
+    (which :func:`repair_many` writes into an output folder)."""
+    return _one_file(_location("location", location))

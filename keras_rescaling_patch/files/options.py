@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from threading import Event
 
 from keras_rescaling_patch._keras_releases import (
     KERAS_3,
@@ -48,6 +49,8 @@ SELECTION = Option("include_exclude", "include/exclude")
 TARGET_KERAS = Option("target_keras", "target_keras")
 SELECT = Option("select", "select")
 SOURCE = Option("source", "source")
+ALLOW_ROUNDING = Option("allow_rounding", "allow_rounding=True")
+RESUME = Option("resume", "resume")
 INPUTS = Option("inputs", "inputs")
 IGNORE = Option("ignore", "ignore")
 
@@ -341,6 +344,7 @@ class RepairOptions:
     limits: Limits = field(default_factory=Limits)
     progress: Callable[[int], None] = no_progress
     judging: Judging = DEFAULT_JUDGING
+    allow_rounding: bool = False
 
     @classmethod
     def checked(
@@ -354,6 +358,7 @@ class RepairOptions:
         limits: Limits | None = None,
         progress: object = None,
         judging: Judging = DEFAULT_JUDGING,
+        allow_rounding: object = False,
     ) -> RepairOptions:
         """The options from the caller's values: exactly one of an output and
         in place, a backup switched off only in place, a callable progress;
@@ -380,4 +385,23 @@ class RepairOptions:
             limits=limits or Limits(),
             progress=progress or no_progress,
             judging=judging,
+            allow_rounding=switch(ALLOW_ROUNDING, allow_rounding),
         )
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a command over many files takes them and runs.
+
+    ``include``/``exclude``, ``jobs``, ``skip``, ``on_skip``, ``ordered``: as
+    for :class:`ScanOptions`. ``stop``: once set, no further file is
+    started; those under way are finished (each is written whole or not at
+    all) and reported."""
+
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    jobs: int | None = None
+    skip: Collection[str] = ()
+    on_skip: Callable[[str], object] | None = None
+    ordered: bool = True
+    stop: Event = field(default_factory=Event)

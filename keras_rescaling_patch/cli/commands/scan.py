@@ -17,6 +17,9 @@ import time
 import keras_rescaling_patch
 from keras_rescaling_patch.cli.file_options import (
     add_config_limit,
+    add_jobs,
+    add_resume,
+    add_selection,
     add_target_keras,
     add_timeout,
     codes,
@@ -70,28 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         const="json",
         help="the same as --format json",
     )
-    parser.add_argument(
-        "--include",
-        metavar="GLOB",
-        action="append",
-        default=[],
-        help="from folders, prefixes and patterns, take only files whose path "
-        "below the folder (or URL) matches (repeatable)",
-    )
-    parser.add_argument(
-        "--exclude",
-        metavar="GLOB",
-        action="append",
-        default=[],
-        help="from folders, prefixes and patterns, leave out files whose path "
-        "below the folder (or URL) matches (repeatable)",
-    )
-    parser.add_argument(
-        flag(options.JOBS),
-        metavar="N",
-        help=f"files scanned at once (default: {options.REMOTE_JOBS} with a URL "
-        f"among the inputs, else {options.LOCAL_JOBS})",
-    )
+    add_selection(parser)
+    add_jobs(parser, "scanned")
     add_timeout(parser)
     add_config_limit(parser)
     parser.add_argument(
@@ -101,12 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read at most this much of a remote legacy .h5 file, in MiB "
         f"(default {options.DEFAULT_MAX_READ_MIB}); its config must lie within it",
     )
-    parser.add_argument(
-        "--resume",
-        metavar="JSONL",
-        help="skip the files a previous --format jsonl output lists as read "
-        "(their results still count for the exit code)",
-    )
+    add_resume(parser, "read", "their results still count for the exit code")
     add_target_keras(parser, "judge against")
     parser.add_argument(
         flag(options.SELECT),

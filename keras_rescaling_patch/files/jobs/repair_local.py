@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from keras_rescaling_patch import _atomic
+from keras_rescaling_patch.files.judgement.arithmetic import float32_variables
 from keras_rescaling_patch.files.judgement.exactness import (
     NotExactlyRepairable,
     Repair,
@@ -378,9 +379,8 @@ def repair(
         model = read_model(source, options.limits)
         if not in_place:
             _check_output_name(destination, model.format)
-        judgement = judge(
-            config_walk.walk(model.config), options.judging, model.saved_by
-        )
+        walked = config_walk.walk(model.config)
+        judgement = judge(walked, options.judging, model.saved_by)
         other = tuple(judged.finding for judged in judgement.information)
         if model.legacy_hdf5 and (judgement.affected or judgement.unreadable):
             raise RepairRefused(message(_hdf5_refusal(judgement.affected)), INPUT)
@@ -390,7 +390,12 @@ def repair(
                 "make that class take a list or a number there (or restore "
                 "its own arrays), and save the model again",
             )
-        planned = plan_repairs(judgement.affected, options.limits.max_array_elements)
+        planned = plan_repairs(
+            judgement.affected,
+            options.limits.max_array_elements,
+            options.allow_rounding,
+            float32_variables(site[4] for site in walked.objects),
+        )
         ports = port(judgement.unreadable, judgement.loads_from)
         for judged, plain, _ in planned:
             config_walk.replace(judged.placement, plain)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from keras_rescaling_patch.files.jobs.batches import in_order, without
 from keras_rescaling_patch.files.jobs.scan_file import deadline, scan_location
 from keras_rescaling_patch.files.options import (
     LOCAL_JOBS,
@@ -52,7 +53,7 @@ def scan_many(inputs: Iterable[Location], options: ScanOptions) -> Iterator[File
     locations = list(inputs)
     limits = options.limits
     selection = Selection(tuple(options.include), tuple(options.exclude))
-    found = _without(
+    found = without(
         expand(locations, selection, limits.timeout), options.skip, options.on_skip
     )
     count = options.jobs if options.jobs is not None else default_jobs(locations)
@@ -61,31 +62,7 @@ def scan_many(inputs: Iterable[Location], options: ScanOptions) -> Iterator[File
             yield _scan_item(item, limits, options.judging)
         return
     numbered = _Pool(count, limits, options.judging).run(found)
-    yield from (_in_order(numbered) if options.ordered else (r for _, r in numbered))
-
-
-def _without(
-    found: Listing,
-    skip: Collection[str],
-    on_skip: Callable[[str], object] | None,
-) -> Listing:
-    for item in found:
-        if isinstance(item, Found) and item.name in skip:
-            if on_skip is not None:
-                on_skip(item.name)
-            continue
-        yield item
-
-
-def _in_order(numbered: Iterator[tuple[int, FileReport]]) -> Iterator[FileReport]:
-    """Reports by their number, 1, 2, 3..., whatever order they come in."""
-    waiting: dict[int, FileReport] = {}
-    expected = 1
-    for number, report in numbered:
-        waiting[number] = report
-        while expected in waiting:
-            yield waiting.pop(expected)
-            expected += 1
+    yield from (in_order(numbered) if options.ordered else (r for _, r in numbered))
 
 
 def _scan_item(item: Found | Unlisted, limits: Limits, judging: Judging) -> FileReport:

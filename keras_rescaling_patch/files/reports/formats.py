@@ -23,4 +23,6 @@ SCAN_FORMATS: dict[str, Callable[[Context], ScanRenderer]] = {
 }
 REPAIR_FORMATS: dict[str, Callable[[Context], RepairRenderer]] = {
     "text": text.TextRepair,
+    "json": json_lines.JsonRepair,
+    "jsonl": json_lines.JsonLinesRepair,
 }

@@ -1,12 +1,12 @@
-"""A scan as JSON: one document, or a line per file as each is done, and
-those lines read back to resume a scan that stopped.
+"""A scan or a repair as JSON: one document, or a line per file as each is
+done, and those lines read back to resume a run that stopped.
 
 Every JSON output is valid UTF-8 (``files/reports/json_safe.py``).
 
 JSON Lines is what a long scan writes when it may be cut short: each line
 is one file's report, complete; :func:`read_results` takes such an output
-back (the files already read, and their exit codes), and refuses one whose
-last line was cut short or that is not a scan's output.
+back (the files already done, and their exit codes), and refuses one whose
+last line was cut short or that is not such an output.
 """
 
 from __future__ import annotations
@@ -15,12 +15,28 @@ import base64
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from keras_rescaling_patch.files.problems import FileProblem, Spelling
 from keras_rescaling_patch.files.reports.json_safe import valid_utf8
 from keras_rescaling_patch.files.reports.render import Context, DocumentScan, Line
+from keras_rescaling_patch.files.reports.repair_report import (
+    RepairReport,
+    RepairSummary,
+)
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
+
+
+class Reported(Protocol):
+    """A file's report or a run's summary: what it says, as a dict."""
+
+    def as_dict(self, spelling: Spelling) -> dict[str, Any]: ...
+
+
+class Counted(Protocol):
+    exit_code: int
+
+    def as_dict(self) -> dict[str, int]: ...
 
 
 def dumps(value: Any, indent: int | None = None) -> str:
@@ -28,15 +44,13 @@ def dumps(value: Any, indent: int | None = None) -> str:
     return json.dumps(valid_utf8(value), indent=indent)
 
 
-def line(report: FileReport, spelling: Spelling) -> str:
+def line(report: Reported, spelling: Spelling) -> str:
     """One file's report as a line of JSON (with its newline)."""
     return dumps(report.as_dict(spelling)) + "\n"
 
 
-def document(
-    reports: Iterable[FileReport], summary: Summary, spelling: Spelling
-) -> str:
-    """The whole scan as one JSON document: its files, counts, exit code."""
+def document(reports: Iterable[Reported], summary: Counted, spelling: Spelling) -> str:
+    """The whole run as one JSON document: its files, counts, exit code."""
     return dumps(
         {
             "files": [report.as_dict(spelling) for report in reports],
@@ -71,14 +85,50 @@ class JsonLinesScan:
         return []
 
 
+class JsonRepair:
+    """A repair as one JSON document, at the end."""
+
+    per_file = False
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def file(self, report: RepairReport) -> list[Line]:
+        return []
+
+    def end(
+        self, reports: Sequence[RepairReport], summary: RepairSummary, seconds: float
+    ) -> list[Line]:
+        return [Line(document(reports, summary, self.context.spelling), exact=True)]
+
+
+class JsonLinesRepair:
+    """A repair as a line of JSON per file, written as each is done."""
+
+    per_file = True
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def file(self, report: RepairReport) -> list[Line]:
+        return [Line(line(report, self.context.spelling).rstrip("\n"), exact=True)]
+
+    def end(
+        self, reports: Sequence[RepairReport], summary: RepairSummary, seconds: float
+    ) -> list[Line]:
+        return []
+
+
 class CannotResume(FileProblem):
     """A previous output exists but cannot be taken back; the message says why."""
 
 
-def read_results(path: str) -> dict[str, int]:
-    """File -> exit code, from a previous JSON Lines output: the files it
-    lists as read (not those it lists as errors, which are read again). A
-    missing file is a first run: nothing read yet."""
+def read_results(
+    path: str, command: str = "scan", again: Iterable[str] = ("error",)
+) -> dict[str, int]:
+    """File -> exit code, from a previous JSON Lines output of ``command``:
+    the files it lists as done (not those whose status is among ``again``,
+    which are taken again). A missing file is a first run: nothing done."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
@@ -88,10 +138,11 @@ def read_results(path: str) -> dict[str, int]:
         raise CannotResume(f"cannot read {path} ({error.strerror})") from None
     if data and not data.endswith(b"\n"):
         raise CannotResume(
-            f"the last line of {path} is cut short (a scan stopped while "
+            f"the last line of {path} is cut short (a {command} stopped while "
             "writing it?); end or remove that line, then resume"
         )
     done: dict[str, int] = {}
+    retry = frozenset(again)
     for number, text in enumerate(data.splitlines(), 1):
         if not text.strip():
             continue
@@ -101,9 +152,10 @@ def read_results(path: str) -> dict[str, int]:
             code = int(entry.get("exit_code", 0))
         except (ValueError, TypeError, KeyError):
             raise CannotResume(
-                f"line {number} of {path} is not a line of a scan's JSON Lines output"
+                f"line {number} of {path} is not a line of a {command}'s JSON "
+                "Lines output"
             ) from None
-        if status != "error":
+        if status not in retry:
             done[str(file)] = code
     return done
 

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from keras_rescaling_patch.files.problems import Spelling, api_spelling
-from keras_rescaling_patch.files.reports.repair_report import RepairReport
+from keras_rescaling_patch.files.reports.repair_report import (
+    RepairReport,
+    RepairSummary,
+)
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
 
 
@@ -80,6 +83,13 @@ class DocumentScan:
 
 
 class RepairRenderer(Protocol):
-    """A repair's output: each file's lines as it is done."""
+    """A repair's output, of one file or many: ``per_file`` as for
+    :class:`ScanRenderer`."""
+
+    per_file: bool
 
     def file(self, report: RepairReport) -> list[Line]: ...
+
+    def end(
+        self, reports: Sequence[RepairReport], summary: RepairSummary, seconds: float
+    ) -> list[Line]: ...

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from keras_rescaling_patch.files.judgement.exactness import Repair
+from keras_rescaling_patch.files.judgement.exactness import Repair, Rounding
 from keras_rescaling_patch.files.judgement.findings import Finding
 from keras_rescaling_patch.files.judgement.porting import Port
 from keras_rescaling_patch.files.problems import Message, Role, Spelling, api_spelling
@@ -63,22 +63,79 @@ class RepairReport:
             "status": self.status,
             **name_fields("output", self.output),
             **name_fields("backup", self.backup),
-            "repairs": [
-                {
-                    "path": item.path,
-                    "argument": item.argument,
-                    "marker": item.marker,
-                    "stored_dtype": item.stored_dtype,
-                    "compute_dtype": item.compute_dtype,
-                    "shape": list(item.shape),
-                    "non_finite": item.non_finite,
-                }
-                for item in self.repairs
-            ],
+            "repairs": [_repair_dict(item) for item in self.repairs],
             "ported": [
                 {"path": p.path, "place": p.place, "rule": p.rule, "done": p.done}
                 for p in self.ports
             ],
             "error": None if self.problem is None else self.problem.render(spelling),
             "exit_code": self.exit_code,
+        }
+
+
+def _repair_dict(item: Repair) -> dict[str, Any]:
+    return {
+        "path": item.path,
+        "argument": item.argument,
+        "marker": item.marker,
+        "stored_dtype": item.stored_dtype,
+        "compute_dtype": item.compute_dtype,
+        "shape": list(item.shape),
+        "non_finite": item.non_finite,
+        "exact_because": item.exact_because,
+        "rounding": _rounding_dict(item.rounding),
+        "computes_differently": item.computes_differently,
+    }
+
+
+def _rounding_dict(rounding: Rounding | None) -> dict[str, Any] | None:
+    if rounding is None:
+        return None
+    return {
+        "written": rounding.written,
+        "largest_absolute_difference": rounding.largest_absolute,
+        "largest_relative_difference": rounding.largest_relative,
+        "values_moved": rounding.moved,
+    }
+
+
+@dataclass
+class RepairSummary:
+    """Counts over many repairs; ``skipped``: files a resumed repair did
+    not take again (their exit codes count, through ``add_skipped``)."""
+
+    files: int = 0
+    repaired: int = 0
+    copied: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    errors: int = 0
+    skipped: int = 0
+    exit_code: int = 0
+
+    def add_skipped(self, exit_code: int) -> None:
+        self.skipped += 1
+        self.exit_code = max(self.exit_code, exit_code)
+
+    def add(self, report: RepairReport) -> None:
+        self.files += 1
+        counts = {
+            REPAIRED: "repaired",
+            COPIED: "copied",
+            UNCHANGED: "unchanged",
+            REFUSED: "refused",
+        }
+        field = counts.get(report.status, "errors")
+        setattr(self, field, getattr(self, field) + 1)
+        self.exit_code = max(self.exit_code, report.exit_code)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "repaired": self.repaired,
+            "copied": self.copied,
+            "unchanged": self.unchanged,
+            "refused": self.refused,
+            "errors": self.errors,
+            "skipped": self.skipped,
         }

@@ -1,4 +1,4 @@
-"""The lines a person reads: each file's scan or repair, and a scan's summary.
+"""The lines a person reads: each file's scan or repair, and the summary.
 
 A line goes to standard output, or (``error``) to standard error: what
 could not be done, and notes. Lines hold names and paths as they are; the
@@ -7,12 +7,17 @@ command line escapes what a terminal must not be sent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+from keras_rescaling_patch.files.judgement.exactness import Repair
 from keras_rescaling_patch.files.judgement.findings import Finding, Incompatibility
 from keras_rescaling_patch.files.reports import wording
 from keras_rescaling_patch.files.reports.render import Context, Line
-from keras_rescaling_patch.files.reports.repair_report import RepairReport
+from keras_rescaling_patch.files.reports.repair_report import (
+    RepairReport,
+    RepairSummary,
+)
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
 
 
@@ -216,6 +221,7 @@ def repair_lines(report: RepairReport, context: Context) -> list[Line]:
                     f"{_plain_kind(item.shape, item.marker)}{computes}"
                 )
             )
+            lines += _arithmetic_lines(item)
             if item.non_finite:
                 dtype = item.compute_dtype or item.stored_dtype
                 lines.append(
@@ -228,6 +234,40 @@ def repair_lines(report: RepairReport, context: Context) -> list[Line]:
                     )
                 )
     lines += [_restored_line(finding, "left as it is") for finding in report.other]
+    return lines
+
+
+MOST_WRITTEN_CHARACTERS = 60
+
+
+def _arithmetic_lines(item: Repair) -> list[Line]:
+    """Why a value is exact by its class's arithmetic, and what rounding
+    (allowed by the caller) changed, with how much."""
+    where = f"{item.path} {item.argument}"
+    lines = []
+    if item.exact_because is not None:
+        lines.append(Line(f"  exact: {item.exact_because}"))
+    if item.rounding is not None:
+        rounding = item.rounding
+        written = json.dumps(rounding.written)
+        if len(written) > MOST_WRITTEN_CHARACTERS:
+            written = written[: MOST_WRITTEN_CHARACTERS - 3] + "..."
+        lines.append(
+            Line(
+                f"  note: {where} rounded: wrote {written}; {rounding.moved} "
+                f"value(s) moved, by at most {rounding.largest_absolute:.3g} "
+                f"(relative {rounding.largest_relative:.3g})",
+                True,
+            )
+        )
+    if item.computes_differently is not None:
+        lines.append(
+            Line(
+                f"  note: {where} written although {item.computes_differently}: "
+                "its results may differ from the saved model's",
+                True,
+            )
+        )
     return lines
 
 
@@ -247,10 +287,30 @@ def _ports(report: RepairReport) -> list[Line]:
 
 
 class TextRepair:
-    """A repair for people: what was done with each file."""
+    """A repair for people: what was done with each file, and over many
+    files, the counts at the end."""
+
+    per_file = True
 
     def __init__(self, context: Context) -> None:
         self.context = context
 
     def file(self, report: RepairReport) -> list[Line]:
         return repair_lines(report, self.context)
+
+    def end(
+        self, reports: Sequence[RepairReport], summary: RepairSummary, seconds: float
+    ) -> list[Line]:
+        if summary.files + summary.skipped <= 1:
+            return []
+        counts = ", ".join(
+            f"{count} {name}"
+            for name, count in summary.as_dict().items()
+            if name != "files" and count
+        )
+        return [
+            Line(
+                f"{self.context.command}: {summary.files} file(s) in {seconds:.1f} s"
+                + (f": {counts}" if counts else "")
+            )
+        ]

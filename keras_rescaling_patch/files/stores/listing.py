@@ -55,10 +55,13 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 @dataclass(frozen=True)
 class Found:
-    """One file to scan, and its size where a listing said it."""
+    """One file to scan, and its size where a listing said it. ``below``: its
+    path below the folder, prefix or pattern it was found in (``None``: it
+    was named itself), which a repair of many files mirrors."""
 
     location: Location
     size: int | None = None
+    below: str | None = None
 
     @property
     def name(self) -> str:
@@ -214,7 +217,7 @@ def _expand_url(
     suffixes = MODEL_SUFFIXES + spelled_suffix(url.text)
     try:
         for listed in store_for(url, timeout).list(url):
-            found = Found(Url(listed.url, url.scheme), listed.size)
+            found = Found(Url(listed.url, url.scheme), listed.size, listed.below)
             if listed.below is None:
                 yield found
                 continue
@@ -345,7 +348,7 @@ def walk(
                     deeper.append((entry.path, relative, ancestors | {key}))
                 continue
             if stat.S_ISREG(status.st_mode) and accept(relative):
-                yield Found(LocalPath(shown, _join(root, relative)))
+                yield Found(LocalPath(shown, _join(root, relative)), below=relative)
         stack.extend(reversed(deeper))
 
 
