@@ -443,3 +443,27 @@ def test_an_interrupted_folder_repair_resumed_writes_every_output_once(
         single = api.repair(source, tmp_path / "single.keras", force=True)
         assert single.exit_code == 0
         assert produced.read_bytes() == (tmp_path / "single.keras").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "below", ["../escaped.keras", "a//b.keras", "/abs.keras", "./a.keras"]
+)
+def test_a_listed_name_that_would_leave_the_output_folder_is_refused(
+    tmp_path: Path, below: str
+) -> None:
+    """An object store's key may hold ``..``: a result must never be
+    written outside the output folder."""
+    from keras_rescaling_patch.files.jobs import repair_many as job
+    from keras_rescaling_patch.files.options import RepairOptions
+    from keras_rescaling_patch.files.stores.listing import Found
+    from keras_rescaling_patch.files.stores.location import LocalPath
+
+    source = _affected(tmp_path / "in" / "model.keras")
+    found = Found(LocalPath(str(source), str(source)), below=below)
+    root = LocalPath(str(tmp_path / "out"), str(tmp_path / "out"))
+    report = job._repair_one(found, root, RepairOptions(), job._Outputs())
+    assert report.status == "error" and "would leave the output folder" in (
+        report.error or ""
+    )
+    assert not (tmp_path / "escaped.keras").exists()
+    assert not (tmp_path / "out").exists()

@@ -67,6 +67,16 @@ def output_for(found: Found, root: Location) -> Location:
     return LocalPath(os.path.join(root.text, below), os.path.join(root.path, below))
 
 
+def _stays_below(found: Found) -> bool:
+    """Whether a file's place below its input names a place below the
+    output too: an object store's key may hold ``..`` or start with ``/``,
+    which must not lead a result out of the output folder."""
+    if found.below is None:
+        return True
+    parts = found.below.split("/")
+    return bool(found.below) and all(part not in ("", ".", "..") for part in parts)
+
+
 def _basename(location: Location) -> str:
     if isinstance(location, Url):
         return location.basename
@@ -131,6 +141,15 @@ def _repair_one(
     if isinstance(item, Unlisted):
         return RepairReport(
             item.name, ERROR, problem=message(f"{item.name}: ") + item.reason
+        )
+    if root is not None and not _stays_below(item):
+        return RepairReport(
+            item.name,
+            ERROR,
+            problem=message(
+                f"{item.name}: its name below the input ({item.below!r}) would "
+                "leave the output folder; nothing written"
+            ),
         )
     output = None if root is None else output_for(item, root)
     if output is not None:

@@ -49,7 +49,6 @@ from keras_rescaling_patch.files.model.config_walk import (
     Placement,
     Walked,
     is_keras_class,
-    is_rescaling,
 )
 from keras_rescaling_patch.files.options import DEFAULT_JUDGING, Judging, Targets
 
@@ -110,7 +109,8 @@ def _finding(placement: Placement, targets: Targets) -> Finding:
     else:
         ever, since = restored_since(owner_class, argument)
         if not (ever and since is None):
-            rule = (RESCALING if is_rescaling(owner) else NOT_RESTORED).code
+            # A Keras class given an argument: Rescaling by its name alone.
+            rule = (RESCALING if owner_class == "Rescaling" else NOT_RESTORED).code
             verdict = _array_verdict(targets, since)
     return Finding(
         placement.path, placement.key, facts.kind, facts.dtype, facts.shape,
@@ -152,10 +152,13 @@ def judge(
         if finding.rule is not None and not judging.reports(finding.rule):
             left_out += 1
             continue
-        judged = Judged(finding, placement)
-        {AFFECTED: affected, SUSPECT: suspect}.get(finding.status, information).append(
-            judged
-        )
+        status = finding.status
+        if status == AFFECTED:
+            affected.append(Judged(finding, placement))
+        elif status == SUSPECT:
+            suspect.append(Judged(finding, placement))
+        else:
+            information.append(Judged(finding, placement))
     unreadable = []
     for item in judge_objects(objects, scope(targets, saved_by)):
         if judging.reports(item.finding.rule):
@@ -175,7 +178,7 @@ def judge(
         tuple(suspect),
         tuple(information),
         left_out,
-        tuple(text for text, _ in CHECKED if text in failing),
+        tuple(text for text, _ in CHECKED if text in failing) if failing else (),
         later,
         tuple(unreadable),
         targets,
