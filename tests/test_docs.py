@@ -62,9 +62,8 @@ clean = keras.Model(inputs, keras.layers.Rescaling(2.0, name="plain")(inputs))
 clean.save(os.path.join(work, "clean.keras"))
 inputs = keras.Input(shape=(3,))
 masking = keras.layers.Masking(np.array([0.1, 0.1, 0.1]))  # float32 cannot hold 0.1
-keras.Model(inputs, keras.layers.Dense(2)(masking(inputs))).save(
-    os.path.join(work, "masked.keras")
-)
+masked = keras.Model(inputs, keras.layers.Dense(2)(masking(inputs)), name="masked")
+masked.save(os.path.join(work, "masked.keras"))
 vendored = os.path.join(work, "third_party", "keras")
 shutil.copytree(os.path.dirname(keras.__file__), vendored)
 """

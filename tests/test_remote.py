@@ -141,7 +141,10 @@ def test_a_legacy_h5_model_is_read_from_its_start_not_downloaded(
     served.reset_counts()
     code, out, _ = scan(capsys, f"{served.url}/heavy.h5", "--format", "json")
     [report] = json.loads(out)["files"]
-    assert (code, report["format"], len(report["affected"])) == (1, "hdf5", 1)
+    # Its Rescaling's array, and (no metadata.json: every release judged)
+    # the DTypePolicy objects 3.0.0-3.0.4 cannot read.
+    arrays = [finding for finding in report["affected"] if "marker" in finding]
+    assert (code, report["format"], len(arrays)) == (1, "hdf5", 1)
     assert served.bytes_sent < 512 << 10 < path.stat().st_size
     assert report["bytes_read"] == served.bytes_sent
 
@@ -369,8 +372,9 @@ def test_http_urls_that_name_folders_are_refused_in_one_line(
     ]
     code = main(["repair", f"{served.url}/models/", "-o", str(tmp_path / "o.keras")])
     assert code == 2 and capsys.readouterr().err == (
-        f"repair: {served.url}/models/ names a folder or prefix; repair takes one "
-        "file's URL; nothing written\n"
+        f"repair: {served.url}/models/: http:// has no way to list a folder; name "
+        "each file's URL (folders and prefixes: s3://, gs://, az://... with "
+        "fsspec); nothing written\n"
     )
     assert list(tmp_path.iterdir()) == []
 

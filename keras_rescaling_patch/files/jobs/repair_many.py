@@ -139,9 +139,8 @@ def _repair_one(
     outputs: _Outputs,
 ) -> RepairReport:
     if isinstance(item, Unlisted):
-        return RepairReport(
-            item.name, ERROR, problem=message(f"{item.name}: ") + item.reason
-        )
+        problem = message(f"{item.name}: ") + item.reason + message("; nothing written")
+        return RepairReport(item.name, ERROR, problem=problem)
     if root is not None and not _stays_below(item):
         return RepairReport(
             item.name,

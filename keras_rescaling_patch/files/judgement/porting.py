@@ -57,7 +57,12 @@ def port(
         kind, _, detail = str(finding.port).partition(":")
         if kind == "drop":
             drop_key(placement.entry, str(finding.argument))
-            what = f"dropped {finding.argument} = {finding.value}"
+            why = (
+                "the default"
+                if finding.default is not None and finding.value == finding.default
+                else "as if left out"
+            )
+            what = f"dropped {finding.argument} = {finding.value} ({why})"
         elif kind == "rename":
             rename(placement.entry, None, detail)
             what = f"renamed {finding.owner} to {detail}"
