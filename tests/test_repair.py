@@ -179,7 +179,8 @@ def test_in_place_refuses_an_existing_backup_and_no_backup_skips_it(
     [
         (["--no-backup", "-o", "{out}"], "--no-backup only goes with --in-place"),
         (["-o", "{missing}/out.keras"], "is not an existing folder"),
-        (["-o", "{folder}"], "is a folder"),
+        # Into a folder by its own name: the input's own folder names it.
+        (["-o", "{folder}"], "the output is the input; use --in-place"),
         (["-o", "{input}"], "the output is the input; use --in-place"),
     ],
 )

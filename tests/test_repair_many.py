@@ -467,3 +467,134 @@ def test_a_listed_name_that_would_leave_the_output_folder_is_refused(
     )
     assert not (tmp_path / "escaped.keras").exists()
     assert not (tmp_path / "out").exists()
+
+
+# --- what a new user found ----------------------------------------------------
+
+
+def _resume(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "previous.jsonl"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lines", "words"),
+    [
+        (["[1, 2]"], "line 1 of"),
+        (['"text"'], "line 1 of"),
+        (['{"file": 5, "status": "repaired", "repairs": []}'], "line 1 of"),
+        # A scan's output is not a repair's: its files were never repaired.
+        (['{"file": "a.keras", "status": "affected", "bytes_read": 1}'], "line 1 of"),
+    ],
+)
+def test_a_resume_file_that_is_not_a_repairs_output_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[str], words: str
+) -> None:
+    _store(tmp_path / "in", 2)
+    previous = _resume(tmp_path, lines)
+    code = main(["repair", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                 "--resume", str(previous)])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert "not a line of a repair's JSON Lines output" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_resume_file_is_an_error_not_a_first_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store(tmp_path / "in", 2)
+    code = main(["repair", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                 "--resume", str(tmp_path / "typo.jsonl")])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
+def test_files_a_resume_file_lists_as_written_elsewhere_are_taken_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = _store(tmp_path / "in", 4)
+    main(["repair", str(tmp_path / "in"), "-o", str(tmp_path / "first"),
+          "--format", "jsonl"])  # fmt: skip
+    previous = _resume(tmp_path, capsys.readouterr().out.splitlines())
+    code = main(["repair", str(tmp_path / "in"), "-o", str(tmp_path / "second"),
+                 "--format", "jsonl", "--resume", str(previous)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0 and "4 file(s) it lists as done were written elsewhere" in err
+    assert len(out.splitlines()) == 4
+    assert all((tmp_path / "second" / p.relative_to(tmp_path / "in")).exists()
+               for p in made)  # fmt: skip
+    # In place, a run into a folder did nothing either.
+    code = main(["repair", str(tmp_path / "in"), "--in-place", "--format", "jsonl",
+                 "--resume", str(previous)])  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert code == 0 and len(out.splitlines()) == 4
+    assert Path(f"{made[0]}.bak").exists()
+
+
+def test_rounding_a_compared_value_says_the_results_may_differ(tmp_path: Path) -> None:
+    """Masking compares float32 inputs with the float64 array: an input equal
+    to float32(0.1) never matched 0.1, and matches the rounded value."""
+    source = _archive(
+        tmp_path / "m.keras", _with("Masking", mask_value=numpy_marker([0.1]))
+    )
+    report = api.repair(source, tmp_path / "out.keras", allow_rounding=True)
+    [repair] = report.repairs
+    assert repair.exact_because is None
+    assert repair.computes_differently is not None
+    assert "now matches it" in repair.computes_differently
+    exact = _archive(
+        tmp_path / "e.keras", _with("Masking", mask_value=numpy_marker([0.5]))
+    )
+    [kept] = api.repair(exact, tmp_path / "e.out.keras").repairs
+    assert kept.exact_because is not None and kept.computes_differently is None
+
+
+def test_the_api_takes_one_pattern_or_name_as_text(tmp_path: Path) -> None:
+    made = _store(tmp_path / "in", 4)
+    reports = list(api.repair_many([tmp_path / "in"], tmp_path / "out",
+                                   include="group0/*"))  # fmt: skip
+    assert [r.file for r in reports] == [str(p) for p in made[::2]]
+    scanned = list(api.scan_many([tmp_path / "in"], skip=str(made[0])))
+    assert len(scanned) == 3
+    with pytest.raises(SettingError, match="include"):
+        api.repair_many([tmp_path / "in"], tmp_path / "o", include=[1])  # type: ignore[list-item]
+
+
+def test_one_file_into_a_folder_goes_there_by_its_own_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _affected(tmp_path / "model.keras")
+    code = main(["repair", str(source), "-o", f"{tmp_path / 'fixed'}/"])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "fixed" / "model.keras").exists()
+    code = main(["repair", str(tmp_path / "nosuch.keras"), "-o", f"{tmp_path}/o/"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "nosuch.keras" in err and "no such file" in err, err
+
+
+def test_among_many_files_every_error_names_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _affected(tmp_path / "a" / "m.keras")
+    second = _affected(tmp_path / "b" / "m.keras")
+    code = main(["repair", str(first), str(second), "-o", str(tmp_path / "a")])
+    _, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.startswith("repair: ")]
+    assert code == 2 and lines
+    assert all(str(first) in line or str(second) in line for line in lines), err
+
+
+def test_an_output_folder_that_is_a_file_is_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store(tmp_path / "in", 2)
+    taken = _clean(tmp_path / "taken.keras")
+    with pytest.raises(SystemExit) as exit_:  # as argparse says a bad argument
+        main(["repair", str(tmp_path / "in"), "-o", str(taken)])
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert err.splitlines()[-1].endswith(
+        "is a file; many files are written into a folder"
+    )

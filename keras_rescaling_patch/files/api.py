@@ -25,9 +25,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 
 from keras_rescaling_patch.files.jobs.repair_file import repair_file
+from keras_rescaling_patch.files.jobs.repair_many import done_here
 from keras_rescaling_patch.files.jobs.repair_many import names_one_file as _one_file
 from keras_rescaling_patch.files.jobs.repair_many import repair_many as _repair_many
 from keras_rescaling_patch.files.jobs.scan_file import scan_location
@@ -107,6 +115,24 @@ def _location(name: str, given: object) -> Location:
     return parse(text)
 
 
+def _texts(name: str, given: object) -> tuple[str, ...]:
+    """Patterns or names: a list of them, or one (not its characters)."""
+    if isinstance(given, str):
+        return (given,)
+    if isinstance(given, Iterable) and not isinstance(given, (bytes, Mapping)):
+        items = tuple(given)
+        if all(isinstance(item, str) for item in items):
+            return items
+    raise SettingError(Option(name, name), given, expected="a list of text")
+
+
+def _skipped(given: object) -> Collection[str]:
+    """``skip``: names, or a mapping of names (a resumed run's results)."""
+    if isinstance(given, Mapping):
+        return given
+    return frozenset(_texts("skip", given))
+
+
 def _judging(target_keras: object, select: object, ignore: object) -> Judging:
     """The targets and rules, checked (``SettingError`` names a bad one)."""
     return Judging(
@@ -152,13 +178,13 @@ def scan_many(
             "scan(path)",
         )
     options = ScanOptions(
-        include=tuple(include),
-        exclude=tuple(exclude),
+        include=_texts("include", include),
+        exclude=_texts("exclude", exclude),
         jobs=None if jobs is None else whole_number(JOBS, jobs),
         limits=Limits.checked(
             max_config_mib=max_config_mib, max_read_mib=max_read_mib, timeout=timeout
         ),
-        skip=skip,
+        skip=_skipped(skip),
         on_skip=on_skip,
         ordered=ordered,
         judging=_judging(target_keras, select, ignore),
@@ -280,10 +306,10 @@ def repair_many(
         allow_rounding=allow_rounding,
     )
     batch = BatchOptions(
-        include=tuple(include),
-        exclude=tuple(exclude),
+        include=_texts("include", include),
+        exclude=_texts("exclude", exclude),
         jobs=None if jobs is None else whole_number(JOBS, jobs),
-        skip=skip,
+        skip=_skipped(skip),
         on_skip=on_skip,
         ordered=ordered,
         stop=stop if stop is not None else threading.Event(),
@@ -298,3 +324,16 @@ def names_one_file(location: str | os.PathLike[str]) -> bool:
     an output file) rather than a folder, a URL prefix or a glob pattern
     (which :func:`repair_many` writes into an output folder)."""
     return _one_file(_location("location", location))
+
+
+def repairs_done(
+    previous: Mapping[str, tuple[str, int, str | None]],
+    output: str | os.PathLike[str] | None = None,
+) -> dict[str, int]:
+    """Of a previous repair's results (file -> status, exit code, output; as
+    ``reports.json_lines.read_repairs`` reads them from its JSON Lines), the
+    files a run into ``output`` (``None``: in place) need not take again,
+    with their exit codes: a ``skip`` for :func:`repair_many`. A file
+    refused, failed or written to another output is taken again."""
+    root = None if output is None else _location("output", output)
+    return done_here(previous, root)

@@ -157,13 +157,15 @@ def run(arguments: argparse.Namespace) -> int:
     """Rewrite what stock Keras cannot restore; say what was done."""
     from keras_rescaling_patch.files import api
 
-    inputs = arguments.inputs
+    inputs, output = arguments.inputs, arguments.output
     many = (
         len(inputs) > 1
         or arguments.include
         or arguments.exclude
         or arguments.resume is not None
-        or not api.names_one_file(inputs[0])
+        or (inputs[0] != "" and not api.names_one_file(inputs[0]))
+        # One file into a folder goes there by its own name.
+        or (bool(output) and not api.names_one_file(output))
     )
     try:
         if many:
@@ -216,15 +218,14 @@ def _one(arguments: argparse.Namespace) -> int:
 def _many(arguments: argparse.Namespace) -> int:
     """Every file the inputs stand for, each into the output folder (or in
     place); stopped gently by the first SIGINT or SIGTERM."""
+    from keras_rescaling_patch.files import api
     from keras_rescaling_patch.files.reports import json_lines
     from keras_rescaling_patch.files.reports.repair_report import RepairSummary
 
     previous: dict[str, int] = {}
     if arguments.resume is not None:
         try:
-            previous = json_lines.read_results(
-                arguments.resume, "repair", again=("error", "refused")
-            )
+            results = json_lines.read_repairs(arguments.resume)
         except json_lines.CannotResume as error:
             say(
                 f"repair: {flag(options.RESUME)}: "
@@ -232,6 +233,18 @@ def _many(arguments: argparse.Namespace) -> int:
                 error=True,
             )
             return 2
+        previous = api.repairs_done(results, arguments.output)
+        elsewhere = sum(
+            1
+            for file, (status, _, _) in results.items()
+            if status in ("repaired", "copied", "unchanged") and file not in previous
+        )
+        if elsewhere:
+            say(
+                f"repair: {flag(options.RESUME)}: {elsewhere} file(s) it lists as "
+                "done were written elsewhere than this run writes; taken again",
+                error=True,
+            )
     summary = RepairSummary()
     renderer = _renderer(arguments)
     started = time.monotonic()
@@ -239,8 +252,13 @@ def _many(arguments: argparse.Namespace) -> int:
     try:
         with stopping_on_signals() as stop:
             _take(arguments, previous, summary, renderer, kept, stop.event)
-    except KeyboardInterrupt:  # a second Ctrl-C: the files under way finished
-        say(f"repair: interrupted after {summary.files} file(s)", error=True)
+    except KeyboardInterrupt:  # a second Ctrl-C: those under way not written
+        say(
+            f"repair: interrupted after {summary.files} file(s); any under way "
+            f"were not written; take up the rest with {flag(options.RESUME)} "
+            "(from a --format jsonl output)",
+            error=True,
+        )
         return EXIT_INTERRUPTED
     write_lines(renderer.end(kept, summary, time.monotonic() - started))
     if stop.exit_code is not None:

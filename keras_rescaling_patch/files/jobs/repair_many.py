@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 
 from keras_rescaling_patch.files.jobs.batches import in_order, without
 from keras_rescaling_patch.files.jobs.repair_file import repair_file
@@ -55,7 +56,8 @@ def names_one_file(location: Location) -> bool:
     pattern (a repair of one file writes to an output file, not a folder)."""
     if isinstance(location, Url):
         return not location.names_folder and not has_magic(location.text)
-    return not has_magic(location.path) and not os.path.isdir(location.path)
+    path = location.path
+    return not (has_magic(path) or path.endswith("/") or os.path.isdir(path))
 
 
 def output_for(found: Found, root: Location) -> Location:
@@ -65,6 +67,34 @@ def output_for(found: Found, root: Location) -> Location:
     if isinstance(root, Url):
         return Url(f"{root.text.rstrip('/')}/{below}", root.scheme)
     return LocalPath(os.path.join(root.text, below), os.path.join(root.path, below))
+
+
+DONE = ("repaired", "copied", "unchanged")
+
+
+def done_here(
+    previous: Mapping[str, tuple[str, int, str | None]], root: Location | None
+) -> dict[str, int]:
+    """Of a previous run's results (file -> status, exit code, output), the
+    files this run need not take again, with their exit codes: those done
+    into this run's output folder (``root``; ``None``: in place). A file
+    refused, failed, or written elsewhere is taken again."""
+    skip = {}
+    for file, (status, code, output) in previous.items():
+        if status in DONE and _written_here(file, output, root):
+            skip[file] = code
+    return skip
+
+
+def _written_here(file: str, output: str | None, root: Location | None) -> bool:
+    if root is None:  # in place: the file itself, or left as it was
+        return output in (None, file)
+    if output is None:
+        return False
+    if isinstance(root, Url):
+        return output.startswith(root.text.rstrip("/") + "/")
+    folder = os.path.abspath(root.path)
+    return os.path.abspath(output).startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _stays_below(found: Found) -> bool:
@@ -84,8 +114,17 @@ def _basename(location: Location) -> str:
 
 
 def _check_root(root: Location, inputs: list[Location]) -> None:
-    """Refuse an output folder that an input would walk into: its results
-    would be taken as inputs of the same run."""
+    """Refuse an output folder that is a file, or that an input would walk
+    into: its results would be taken as inputs of the same run."""
+    if isinstance(root, LocalPath) and os.path.exists(root.path):
+        if not os.path.isdir(root.path):
+            raise SettingError(
+                OUTPUT,
+                root.text,
+                problem=message(
+                    f"{root.text} is a file; many files are written into a folder"
+                ),
+            )
     for item in inputs:
         if isinstance(root, Url) and isinstance(item, Url):
             inside = (root.text.rstrip("/") + "/").startswith(
@@ -158,21 +197,30 @@ def _repair_one(
                 item.name,
                 ERROR,
                 problem=message(
-                    f"its output {output.text} is the output of {first} too; "
-                    "nothing written"
+                    f"{item.name}: its output {output.text} is the output of "
+                    f"{first} too; nothing written"
                 ),
             )
     if isinstance(output, LocalPath):  # the folders of the layout mirrored
+        folder = os.path.dirname(output.path) or "."
         try:
-            os.makedirs(os.path.dirname(output.path) or ".", exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
         except OSError as error:
             why = error.strerror or one_line(error)
             return RepairReport(
                 item.name,
                 ERROR,
-                problem=message(f"cannot make the output's folder: {why}"),
+                problem=message(
+                    f"{item.name}: cannot make the output's folder {folder}: "
+                    f"{why}; nothing written"
+                ),
             )
-    return repair_file(item.location, output, options)
+    report = repair_file(item.location, output, options)
+    if report.error is not None and not report.error.startswith(item.name):
+        # Among many files, every line names the file it is about.
+        assert report.problem is not None
+        report = replace(report, problem=message(f"{item.name}: ") + report.problem)
+    return report
 
 
 def repair_many(

@@ -211,8 +211,13 @@ class _Rounder:
         self.moved.append((value, written))
         return written
 
+    @property
+    def moved_any(self) -> bool:
+        """Whether rounding changed some value."""
+        return any(old != new for old, new in self.moved)
+
     def outcome(self, written: Any) -> Rounding | None:
-        if not any(old != new for old, new in self.moved):
+        if not self.moved_any:
             return None
         absolute = [abs(new - old) for old, new in self.moved]
         relative = [
@@ -400,7 +405,15 @@ def _value_for(
         _Kind.COMPARES if differently is not None else kind,
     )
     because = None
-    if differently is None and entry is not None and finding.dtype == "float64":
+    rounded_compared = rounder.moved_any and kind is _Kind.COMPARES
+    if rounded_compared and differently is None and entry is not None:
+        # An input equal to the rounded value now compares equal to it, where
+        # it did not to the saved one: the results change, not only the value.
+        differently = (
+            f"{_said(entry)}: an input equal to the rounded value now matches "
+            "it, where it did not match the saved one"
+        )
+    elif differently is None and entry is not None and finding.dtype == "float64":
         because = _said(entry)
     return _Planned(
         plain, non_finite, exact_because=because, computes_differently=differently

@@ -123,17 +123,43 @@ class CannotResume(FileProblem):
     """A previous output exists but cannot be taken back; the message says why."""
 
 
+# A key every line of each command's output holds, and no other command's.
+KIND_KEYS = {"scan": "bytes_read", "repair": "repairs"}
+
+
 def read_results(
     path: str, command: str = "scan", again: Iterable[str] = ("error",)
 ) -> dict[str, int]:
     """File -> exit code, from a previous JSON Lines output of ``command``:
     the files it lists as done (not those whose status is among ``again``,
-    which are taken again). A missing file is a first run: nothing done."""
+    which are taken again)."""
+    return {
+        file: code
+        for file, (status, code, _) in read_lines(path, command).items()
+        if status not in frozenset(again)
+    }
+
+
+def read_repairs(path: str) -> dict[str, tuple[str, int, str | None]]:
+    """File -> (status, exit code, output), from a previous ``repair``'s
+    JSON Lines output: a caller decides which of them this run may skip
+    (one that wrote elsewhere did not do this run's work)."""
+    return read_lines(path, "repair")
+
+
+def read_lines(path: str, command: str) -> dict[str, tuple[str, int, str | None]]:
+    """File -> (status, exit code, output) of each line of ``command``'s
+    JSON Lines output at ``path``; the last line for a file named twice.
+    ``CannotResume`` for a file that is missing, unreadable, cut short, or
+    holds a line that is not such a line."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
     except FileNotFoundError:
-        return {}
+        raise CannotResume(
+            f"{path} does not exist; give the JSON Lines output of an earlier "
+            f"{command} (redirecting the output to it creates it, empty)"
+        ) from None
     except OSError as error:
         raise CannotResume(f"cannot read {path} ({error.strerror})") from None
     if data and not data.endswith(b"\n"):
@@ -141,23 +167,30 @@ def read_results(
             f"the last line of {path} is cut short (a {command} stopped while "
             "writing it?); end or remove that line, then resume"
         )
-    done: dict[str, int] = {}
-    retry = frozenset(again)
+    done: dict[str, tuple[str, int, str | None]] = {}
     for number, text in enumerate(data.splitlines(), 1):
         if not text.strip():
             continue
         try:
-            entry: Any = json.loads(text)
-            file, status = _name(entry, "file"), entry["status"]
-            code = int(entry.get("exit_code", 0))
+            done.update([_line(json.loads(text), command)])
         except (ValueError, TypeError, KeyError):
             raise CannotResume(
                 f"line {number} of {path} is not a line of a {command}'s JSON "
                 "Lines output"
             ) from None
-        if status not in retry:
-            done[str(file)] = code
     return done
+
+
+def _line(entry: Any, command: str) -> tuple[str, tuple[str, int, str | None]]:
+    """One line's file and (status, exit code, output); ``ValueError`` for
+    what no ``command`` writes."""
+    if not isinstance(entry, dict) or KIND_KEYS[command] not in entry:
+        raise ValueError("not a line of this command")
+    status, code = entry["status"], entry.get("exit_code", 0)
+    if not isinstance(status, str) or type(code) is not int:
+        raise ValueError("not a line of this command")
+    output = _name(entry, "output") if entry.get("output") is not None else None
+    return _name(entry, "file"), (status, code, output)
 
 
 def _name(entry: dict[str, Any], key: str) -> str:
@@ -166,4 +199,7 @@ def _name(entry: dict[str, Any], key: str) -> str:
     raw = entry.get(f"{key}_base64")
     if isinstance(raw, str):
         return os.fsdecode(base64.b64decode(raw, validate=True))
-    return str(entry[key])
+    name = entry[key]
+    if not isinstance(name, str):
+        raise TypeError(f"{key} is not a name")
+    return name
