@@ -498,18 +498,16 @@ def test_an_azure_container_through_azurite(
             adlfs.AzureBlobFileSystem.clear_instance_cache()
 
 
-def test_an_output_that_names_a_prefix_or_a_bucket_is_refused(
+def test_one_file_into_a_prefix_goes_there_by_its_own_name(
     s3: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = f"{s3}/prod/team/a.keras"
-    assert main(["repair", source, "-o", f"{s3}/newprefix/"]) == 2
-    assert capsys.readouterr().err == (
-        f"repair: {s3}/newprefix/ names a folder; give the output file's own "
-        "name; nothing written\n"
-    )
+    assert main(["repair", source, "-o", f"{s3}/newprefix/"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"repaired {source} -> {s3}/newprefix/a.keras: ")
+    assert api.scan(f"{s3}/newprefix/a.keras").status == "clean"
     assert main(["repair", source, "-o", s3, "--force"]) == 2
-    err = capsys.readouterr().err
-    assert err == (
+    assert capsys.readouterr().err == (
         f"repair: cannot write {s3}: {s3} names a bucket or a prefix, not an "
         "object; nothing written\n"
     )

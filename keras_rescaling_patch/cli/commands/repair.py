@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="OUT",
         help="where to write: the file (for one IN file), or the folder or URL "
-        "prefix the results go below",
+        "prefix the results go below (one IN file into OUT/ or an existing "
+        "folder goes there by its own name)",
     )
     parser.add_argument(
         flag(options.IN_PLACE),
@@ -125,7 +126,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_selection(parser)
     add_jobs(parser, "repaired")
-    add_resume(parser, "done", "refused files and errors are taken again")
+    add_resume(
+        parser,
+        "done into this run's output (or in place)",
+        "refused files, errors and files written elsewhere are taken again",
+    )
     add_config_limit(parser)
     parser.add_argument(
         flag(options.MAX_ARRAY_ELEMENTS),
