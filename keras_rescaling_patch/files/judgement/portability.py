@@ -54,7 +54,6 @@ from keras_rescaling_patch.files.judgement.rules import (
 from keras_rescaling_patch.files.model.config_walk import (
     ObjectPlacement,
     ObjectSite,
-    is_keras_class,
 )
 from keras_rescaling_patch.files.options import Targets
 
@@ -74,13 +73,14 @@ class Scope:
     """What the objects of one file are judged against: the targeted
     releases (a mask over the knowledge's releases, and whether releases
     after the newest are targeted too), and the release that saved it.
-    ``quiet``: the kinds of object (module, name, nested, keys) already
-    found to be read by every targeted release, for this scope."""
+    ``quiet``: what ``_quiet`` found of each kind of object (module, name,
+    nested, keys) for this scope, and whether each kind and the names its
+    vocabulary keys hold are read by every targeted release."""
 
     mask: int
     later: bool
     saved_by: str | None
-    quiet: dict[tuple[Any, ...], bool] = field(
+    quiet: dict[tuple[Any, ...], Any] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -489,20 +489,46 @@ def _object_findings(
     yield from _values(known, placement, scope_)
 
 
-def _quiet(entry: dict[str, Any], nested: bool, scope_: Scope) -> bool:
+# What ``_quiet`` finds of a kind of object: ``None``, it needs judging;
+# otherwise the keys whose values a release must have in its vocabulary (an
+# activation's name, a loss's reduction), to be looked at per value.
+Quiet = tuple[str, ...] | None
+
+
+def _quiet(entry: dict[str, Any], nested: bool, scope_: Scope) -> Quiet:
     """Whether every targeted release finds the class and takes every key,
-    with nothing of the table or of a vocabulary to look at (worked out once
-    per kind of object and scope)."""
+    with nothing of the table to look at, and which keys hold a value of a
+    vocabulary (worked out once per kind of object and scope)."""
     lookup = lookup_of(entry, nested)
     name = lookup[1]
     if name in changes.LAYOUT_OF or _name_verdict(lookup, scope_) is not None:
-        return False
+        return None
     if name in changes.CONTAINERS:  # its keys are structure: see _holds_structure
-        return True
+        return ()
     config = entry["config"]
-    if "reduction" in config or any(str(key).endswith("activation") for key in config):
-        return False
-    return all(_key_verdict(lookup, key, scope_) is None for key in config)
+    if any(_key_verdict(lookup, key, scope_) is not None for key in config):
+        return None
+    worded = [str(key) for key in config if str(key).endswith("activation")]
+    if "reduction" in config and str(entry.get("module")) == "keras.losses":
+        worded.append("reduction")
+    return tuple(worded)
+
+
+def _words_quiet(config: dict[str, Any], keys: tuple[str, ...], scope_: Scope) -> bool:
+    """Whether every targeted release has the activations and reduction
+    ``config`` names (as ``_values`` judges them)."""
+    known = knowledge()
+    for key in keys:
+        value = config[key]
+        if key == "reduction":
+            works = known.reduction(value)
+        elif isinstance(value, str):
+            works = known.finds((ACTIVATIONS, value, ACTIVATIONS))
+        else:
+            continue
+        if _verdict(known, scope_, works) is not None:
+            return False
+    return True
 
 
 def _holds_structure(entry: dict[str, Any]) -> bool:
@@ -524,14 +550,31 @@ def judge_objects(objects: Iterable[ObjectSite], scope_: Scope) -> list[JudgedOb
     for site in objects:
         entry, nested = site[4], site[5]
         module, name = entry.get("module"), entry["class_name"]
-        if type(module) is not str or not is_keras_class(entry):
+        # is_keras_class, spelled out: a config holds hundreds of objects
+        if type(module) is not str or not (
+            module == "keras" or module.startswith("keras.")
+        ):
             continue  # a class of the user's own, or named without its module
+        registered = entry.get("registered_name")
+        if registered is not None and registered != name:
+            continue
         container = name in changes.CONTAINERS
-        kind = (module, name, nested, *(() if container else entry["config"]))
-        found = quiet.get(kind)
-        if found is None:
-            found = quiet[kind] = _quiet(entry, nested, scope_)
-        if found and not (container and _holds_structure(entry)):
+        config = entry["config"]
+        kind = (module, name, nested, *(() if container else config))
+        if kind in quiet:
+            worded = quiet[kind]
+        else:
+            worded = quiet[kind] = _quiet(entry, nested, scope_)
+        if worded:  # quiet but for the values of these keys
+            words = (kind, *(config[key] for key in worded))
+            try:
+                found = quiet[words]
+            except KeyError:
+                found = quiet[words] = _words_quiet(config, worded, scope_)
+            except TypeError:  # a value that is no name: judged in full
+                found = False
+            worded = () if found else None
+        if worded is not None and not (container and _holds_structure(entry)):
             continue
         placement = ObjectPlacement(*site)
         for finding in _object_findings(known, placement, scope_):
