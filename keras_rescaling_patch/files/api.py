@@ -34,10 +34,6 @@ from collections.abc import (
     Sequence,
 )
 
-from keras_rescaling_patch.files.jobs.repair_file import repair_file
-from keras_rescaling_patch.files.jobs.repair_many import done_here
-from keras_rescaling_patch.files.jobs.repair_many import names_one_file as _one_file
-from keras_rescaling_patch.files.jobs.repair_many import repair_many as _repair_many
 from keras_rescaling_patch.files.jobs.scan_file import scan_location
 from keras_rescaling_patch.files.jobs.scan_many import scan_many as _scan_many
 from keras_rescaling_patch.files.judgement.rules import checked_codes
@@ -244,6 +240,8 @@ def repair(
         judging=_judging(target_keras, (), ()),
         allow_rounding=allow_rounding,
     )
+    from keras_rescaling_patch.files.jobs.repair_file import repair_file
+
     target = None if output is None else _location("output", output)
     return repair_file(_location("source", source), target, options)
 
@@ -314,16 +312,20 @@ def repair_many(
         ordered=ordered,
         stop=stop if stop is not None else threading.Event(),
     )
+    from keras_rescaling_patch.files.jobs.repair_many import repair_many as many
+
     root = None if output is None else _location("output", output)
     locations = [_location("inputs", item) for item in inputs]
-    return _repair_many(locations, root, options, batch)
+    return many(locations, root, options, batch)
 
 
 def names_one_file(location: str | os.PathLike[str]) -> bool:
     """Whether ``location`` names one file (which :func:`repair` writes to
     an output file) rather than a folder, a URL prefix or a glob pattern
     (which :func:`repair_many` writes into an output folder)."""
-    return _one_file(_location("location", location))
+    from keras_rescaling_patch.files.jobs.repair_many import names_one_file as one
+
+    return one(_location("location", location))
 
 
 def repairs_done(
@@ -335,5 +337,7 @@ def repairs_done(
     files a run into ``output`` (``None``: in place) need not take again,
     with their exit codes: a ``skip`` for :func:`repair_many`. A file
     refused, failed or written to another output is taken again."""
+    from keras_rescaling_patch.files.jobs.repair_many import done_here
+
     root = None if output is None else _location("output", output)
     return done_here(previous, root)

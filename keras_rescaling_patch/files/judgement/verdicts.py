@@ -178,13 +178,20 @@ def judge(
         tuple(suspect),
         tuple(information),
         left_out,
-        tuple(text for text, _ in CHECKED if text in failing) if failing else (),
+        _in_order(frozenset(failing)) if failing else (),
         later,
         tuple(unreadable),
         targets,
         saved_by,
         _latest(works) if works and all(works) else None,
     )
+
+
+@lru_cache(maxsize=1024)
+def _in_order(failing: frozenset[str]) -> tuple[str, ...]:
+    """The releases of ``failing``, oldest first (a fleet's files mostly
+    fail on the same ones)."""
+    return tuple(text for text, _ in CHECKED if text in failing)
 
 
 def _latest(versions: list[str | None]) -> str:

@@ -20,7 +20,7 @@ names the layer that holds it by its path through nested models
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -85,13 +85,6 @@ def replace(placement: Placement, value: Any) -> None:
     placement.container[placement.slot] = value
 
 
-def is_data_marker(value: object) -> bool:
-    """A serialized array, tensor, or item of a string tensor: by its
-    ``class_name``, which no Keras class has, so that a marker whose
-    ``config`` is no object is still found (and called malformed)."""
-    return isinstance(value, Mapping) and value.get("class_name") in DATA_MARKERS
-
-
 def shape_of(value: object) -> tuple[int, ...] | None:
     """The shape of a nested list (``()`` for a number); ``None`` for a
     ragged one, whose lists of one level differ in length or depth."""
@@ -140,61 +133,66 @@ def is_rescaling(entry: Mapping[str, Any]) -> bool:
     )
 
 
-def _segment(entry: Mapping[str, Any]) -> str | None:
-    """The path segment a serialized layer or model adds, if it is one.
-
-    Layers and models carry ``name`` (and ``trainable``) in their config;
-    other serialized objects (dtype policies, initializers) do not carry
-    both. A Rescaling counts as a layer even without ``trainable``.
-    """
-    config = entry.get("config")
-    if not isinstance(entry.get("class_name"), str) or not isinstance(config, dict):
-        return None
-    name = config.get("name")
-    if "trainable" not in config and not is_rescaling(entry):
-        return None
-    return name if isinstance(name, str) else f"<{entry['class_name']}>"
-
-
 # Where a marker is judged: the object it reaches (None: Keras deserializes
 # it itself) and the constructor argument it is given as.
 Owner = tuple[Mapping[str, Any], str] | None
 
 
 def _walk(
-    config: dict[str, Any],
-) -> Iterator[tuple[bool, str, str, Any, Any, dict[str, Any], Owner]]:
-    """Yield ``(is a marker, layer path, key, container, slot, node, owner)``
-    for every data marker and every serialized object, depth first, in
-    document order.
+    config: dict[str, Any], found: list[Placement], objects: list[ObjectSite]
+) -> None:
+    """Append to ``found`` every data marker and to ``objects`` every
+    serialized object of ``config``, depth first, in document order.
 
     No recursion, and more than ``MAX_NESTING`` levels is refused (as input a
     model config never is). The contents of markers are data, not config,
-    and are not entered.
+    and are not entered. A marker is known by its ``class_name``, which no
+    Keras class has, so that one whose ``config`` is no object is still found
+    (and called malformed). Layers and models carry ``name`` and
+    ``trainable`` in their config, and add a segment to the layer path; other
+    objects (dtype policies, initializers) do not carry both; a Rescaling
+    counts as a layer even without ``trainable``. A config holds hundreds of
+    objects and a fleet thousands of configs: these checks are spelled out
+    here, and nothing is a generator.
     """
     # node, layer path, key within the layer, depth, container, slot, owner
     Entry = tuple[Any, str, str, int, Any, Any, Owner]
     stack: list[Entry] = [(config, "", "", 1, None, None, None)]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        node, path, key, depth, container, slot, owner = stack.pop()
+        node, path, key, depth, container, slot, owner = pop()
         if depth > MAX_NESTING:
             raise UnreadableModel(
                 f"the model config nests deeper than {MAX_NESTING} levels"
             )
-        if isinstance(node, dict):
-            if is_data_marker(node):
-                yield True, path, key, container, slot, node, owner
+        if type(node) is dict or isinstance(node, dict):
+            class_name = node.get("class_name")
+            if class_name in DATA_MARKERS:
+                entry, argument = owner if owner and owner[1] else (None, None)
+                found.append(
+                    Placement(
+                        path, key, container, slot, node, marker_facts(node),
+                        entry, argument,
+                    )
+                )  # fmt: skip
                 continue
-            segment = _segment(node)
-            if segment is not None:
-                path, key = f"{path}/{segment}" if path else segment, ""
-            is_object = _is_object(node)
-            if is_object:
-                yield False, path, key, container, slot, node, owner
+            inner_config = node.get("config")
+            is_object = False
+            if type(class_name) is str and isinstance(inner_config, dict):
+                if "trainable" in inner_config or is_rescaling(node):  # a layer
+                    name = inner_config.get("name")
+                    segment = name if type(name) is str else f"<{class_name}>"
+                    path, key = f"{path}/{segment}" if path else segment, ""
+                if not class_name.startswith("__"):
+                    is_object = True
+                    objects.append(
+                        (path, key, container, slot, node, owner is not None)
+                    )
             children: list[Entry] = []
             for name, child in node.items():
-                if not isinstance(child, (dict, list)):
-                    continue
+                if type(child) is not dict and type(child) is not list:
+                    if not isinstance(child, (dict, list)):
+                        continue
                 inner = f"{key}.{name}" if key else str(name)
                 if is_object:  # its config reaches its constructor; the rest, not
                     below: Owner = (node, "") if name == "config" else None
@@ -211,7 +209,7 @@ def _walk(
                 for index, child in enumerate(node)
                 if isinstance(child, (dict, list))
             ]
-        stack.extend(reversed(children))
+        extend(reversed(children))
 
 
 def marker_facts(marker: Mapping[str, Any]) -> MarkerFacts:
@@ -290,16 +288,7 @@ def walk(config: dict[str, Any]) -> Walked:
     """Every serialized array and object of ``config``, in document order."""
     found: list[Placement] = []
     objects: list[ObjectSite] = []
-    for marked, path, key, container, slot, node, owner in _walk(config):
-        if not marked:
-            objects.append((path, key, container, slot, node, owner is not None))
-            continue
-        entry, argument = owner if owner is not None and owner[1] else (None, None)
-        found.append(
-            Placement(
-                path, key, container, slot, node, marker_facts(node), entry, argument
-            )
-        )
+    _walk(config, found, objects)
     return Walked(tuple(found), tuple(objects))
 
 

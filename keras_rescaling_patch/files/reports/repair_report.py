@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keras_rescaling_patch.files.judgement.exactness import Repair, Rounding
-from keras_rescaling_patch.files.judgement.findings import Finding
-from keras_rescaling_patch.files.judgement.porting import Port
 from keras_rescaling_patch.files.problems import Message, Role, Spelling, api_spelling
 from keras_rescaling_patch.files.reports.json_safe import name_fields
+
+if TYPE_CHECKING:  # a scan renders repairs' reports but never makes one
+    from keras_rescaling_patch.files.judgement.exactness import Repair, Rounding
+    from keras_rescaling_patch.files.judgement.findings import Finding
+    from keras_rescaling_patch.files.judgement.porting import Port
 
 REPAIRED, UNCHANGED, COPIED, REFUSED, ERROR = (
     "repaired",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from keras_rescaling_patch.files.judgement.exactness import Repair
 from keras_rescaling_patch.files.judgement.findings import Finding, Incompatibility
 from keras_rescaling_patch.files.reports import wording
 from keras_rescaling_patch.files.reports.render import Context, Line
@@ -19,6 +19,9 @@ from keras_rescaling_patch.files.reports.repair_report import (
     RepairSummary,
 )
 from keras_rescaling_patch.files.reports.scan_report import FileReport, Summary
+
+if TYPE_CHECKING:  # a scan's text never holds a repair
+    from keras_rescaling_patch.files.judgement.exactness import Repair
 
 
 def size_text(count: float) -> str:
