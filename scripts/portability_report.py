@@ -97,18 +97,7 @@ STRUCTURES = """
 
 def runs(known: Knowledge, mask: int) -> str:
     """Releases of a mask as runs: ``3.0.0-3.3.3, 3.5.0``."""
-    found: list[list[str]] = []
-    last = -2
-    for number, text in enumerate(known.releases):
-        if mask >> number & 1:
-            if number == last + 1:
-                found[-1].append(text)
-            else:
-                found.append([text])
-            last = number
-    return (
-        ", ".join(r[0] if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in found) or "none"
-    )
+    return ", ".join(known.runs(mask)) or "none"
 
 
 def _names(known: Knowledge) -> list[str]:

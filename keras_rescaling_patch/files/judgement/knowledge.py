@@ -179,6 +179,20 @@ class Knowledge:
                     found.append((module, name))
         return sorted(found)
 
+    def runs(self, mask: int) -> list[str]:
+        """The releases of ``mask`` as runs of neighbours, oldest first:
+        ``["3.0.0-3.3.3", "3.5.0"]``."""
+        found: list[list[str]] = []
+        last = -2
+        for number, text in enumerate(self.releases):
+            if mask >> number & 1:
+                if number == last + 1:
+                    found[-1].append(text)
+                else:
+                    found.append([text])
+                last = number
+        return [r[0] if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in found]
+
     def reduction(self, value: object) -> int:
         """The releases whose losses take ``value`` as their reduction."""
         return int(self._reductions.get(json.dumps(value), 0))

@@ -418,22 +418,9 @@ def _structures(
                 blocked=f"may hold its optimizer state as {scope_.saved_by} lays "
                 f"it out, which those releases do not read; {changes.NADAM_ADVICE}",
                 verdict=verdict, structure=changes.NADAM_STATE.what,
-                readers=", ".join(_runs(known, same_side)),
+                readers=", ".join(known.runs(same_side)),
             )  # fmt: skip
     yield from _compile_names(known, placement, scope_)
-
-
-def _runs(known: Knowledge, mask: int) -> list[str]:
-    found: list[list[str]] = []
-    last = -2
-    for number, text in enumerate(known.releases):
-        if mask >> number & 1:
-            if number == last + 1:
-                found[-1].append(text)
-            else:
-                found.append([text])
-            last = number
-    return [r[0] if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in found]
 
 
 def _compiled_with_nadam(entry: dict[str, Any]) -> bool:
