@@ -26,7 +26,7 @@ imported. From it this records:
   names and aliases, lower-cased for optimizers).
 
 What a signature cannot show is a short hand-written table beside the data,
-with its evidence (``files/judgement/portability.py``). The data is written
+with its evidence (``files/judgement/changes.py``). The data is written
 compactly (each fact once, with the releases it holds for as a bit mask) to
 ``keras_rescaling_patch/files/judgement/keras_releases.json.gz``.
 """

@@ -2,7 +2,7 @@
 
 ``python scripts/portability_report.py --update`` writes the page from the
 generated data (``scripts/keras_knowledge.py``) and the hand-written table
-(``keras_rescaling_patch/files/judgement/portability.py``); ``--check`` (in
+(``keras_rescaling_patch/files/judgement/changes.py``); ``--check`` (in
 ``make lint``) fails when the page and the knowledge disagree.
 """
 
@@ -38,7 +38,7 @@ HEAD = """# What each Keras 3 release reads
 
 <!-- Written by scripts/portability_report.py from the data
 scripts/keras_knowledge.py generates from Keras's wheels, and the table in
-keras_rescaling_patch/files/judgement/portability.py; `make lint` checks it. -->
+keras_rescaling_patch/files/judgement/changes.py; `make lint` checks it. -->
 
 A model file names each object by its module and class name and gives its
 constructor arguments; a release loads it only if it finds every class

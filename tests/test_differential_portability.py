@@ -33,7 +33,12 @@ from typing import Any
 import pytest
 
 from keras_rescaling_patch.files import api
-from keras_rescaling_patch.files.judgement import changes, knowledge, portability
+from keras_rescaling_patch.files.judgement import (
+    changes,
+    knowledge,
+    release_scope,
+    structures,
+)
 from support.processes import ROOT, environment, once, release_venv
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.portability]
@@ -217,7 +222,7 @@ def _without(name: str) -> Iterator[None]:
     patch = pytest.MonkeyPatch()
     try:
         if name == "unwrapped-io":
-            patch.setattr(portability, "_is_triple", lambda value: False)
+            patch.setattr(structures, "is_triple", lambda value: False)
         elif name == "nadam-state":
             patch.setattr(
                 changes, "NADAM_STATE", changes.Structure("nadam-state", "", None, "")
@@ -242,7 +247,7 @@ def _without(name: str) -> Iterator[None]:
 
 
 def _clear_caches() -> None:
-    portability.clear_caches()
+    release_scope.clear_caches()
 
 
 @pytest.mark.parametrize(

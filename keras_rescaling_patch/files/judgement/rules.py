@@ -97,7 +97,7 @@ STRUCTURE_NOT_READ = Rule(
     "model's single input or output written unwrapped (from 3.11, unread by "
     "3.0-3.3), Nadam's optimizer state laid out differently from 3.10. Each "
     "is an entry, with its evidence, in the table of "
-    "keras_rescaling_patch/files/judgement/portability.py; "
+    "keras_rescaling_patch/files/judgement/changes.py; "
     "`keras-rescaling-patch repair IN -o OUT --target-keras VERSION` "
     "rewrites those it can.",
     "error",

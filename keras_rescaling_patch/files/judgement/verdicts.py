@@ -36,8 +36,8 @@ from keras_rescaling_patch.files.judgement.findings import (
 from keras_rescaling_patch.files.judgement.portability import (
     JudgedObject,
     judge_objects,
-    scope,
 )
+from keras_rescaling_patch.files.judgement.release_scope import scope
 from keras_rescaling_patch.files.judgement.releases import CHECKED, failing_before
 from keras_rescaling_patch.files.judgement.restoration import restored_since
 from keras_rescaling_patch.files.judgement.rules import (
