@@ -17,8 +17,11 @@ DATA_MARKERS = frozenset({"__numpy__", "__tensor__"})
 
 def is_data_marker(value: object) -> bool:
     """Whether ``value`` is a serialized NumPy array or backend tensor."""
+    if not isinstance(value, Mapping):
+        return False
+    kind = value.get("class_name")  # any JSON value: a list is unhashable
     return (
-        isinstance(value, Mapping)
-        and value.get("class_name") in DATA_MARKERS
+        isinstance(kind, str)
+        and kind in DATA_MARKERS
         and isinstance(value.get("config"), Mapping)
     )

@@ -16,6 +16,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from keras_rescaling_patch.cli.main import main
 from keras_rescaling_patch.files import api
 
 OLD = ("KRP013", '"celu"')  # an activation from 3.7.0 on
@@ -98,3 +101,43 @@ def test_a_reduction_a_target_lacks_is_found_per_loss(tmp_path: Path) -> None:
         compiled = {"compile_config": {"loss": loss(reduction), "optimizer": "adam"}}
         path = _saved(tmp_path, f"{reduction}.keras", layers, **compiled)
         assert _values(path, "3.4.1") == found
+
+
+def test_a_class_name_that_is_no_text_is_walked_past(tmp_path: Path) -> None:
+    """A list or an object where a class name belongs (hand-edited) made the
+    walk raise (a list is no key of a set), and a folder's scan stopped."""
+    layer = _dense("a", "celu")
+    layer["config"]["kernel_initializer"] = {"class_name": ["Orthogonal"], "config": {}}
+    odd = {"class_name": {"x": 1}, "config": {"name": "odd", "trainable": True}}
+    marker = {"class_name": ["__numpy__"], "config": {"value": [1.0]}}
+    scaled = {"class_name": "Rescaling", "config": {"name": "r", "scale": marker}}
+    path = _saved(tmp_path, "odd.keras", [layer, odd, scaled])
+    assert _values(path, "3.4.1") == [OLD]
+
+
+def test_an_activation_a_single_release_lacks_is_worded_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _saved(tmp_path, "celu.keras", [_dense("a", "celu")])
+    assert main(["scan", str(path), "--target-keras", "3.4.1"]) == 1
+    out = capsys.readouterr().out
+    assert "an activation stock Keras 3.4.1 does not have (from 3.7.0 on)" in out
+    assert main(["scan", str(path), "--target-keras", "3.4.0-3.4.1"]) == 1
+    out = capsys.readouterr().out
+    assert "an activation stock Keras 3.4.0-3.4.1 do not have (from 3.7.0 on)" in out
+
+
+def test_an_argument_the_named_saver_lacks_is_judged_by_every_release_s_default(
+    tmp_path: Path,
+) -> None:
+    """metadata.json names 3.8.0, whose Dense takes no quantization_config:
+    the default every release that takes it agrees on (null) decides."""
+    layer = _dense("a", "relu")
+    layer["config"]["quantization_config"] = None
+    path = _saved(tmp_path, "qc.keras", [layer])
+    [finding] = api.scan(path, target_keras=["3.4.1"]).affected
+    assert (finding.rule, finding.port, finding.blocked) == ("KRP011", "drop", None)
+    layer["config"]["quantization_config"] = {"mode": "int8"}
+    path = _saved(tmp_path, "int8.keras", [layer])
+    [finding] = api.scan(path, target_keras=["3.4.1"]).affected
+    assert finding.port is None and "not the default null" in str(finding.blocked)

@@ -117,6 +117,10 @@ def test_a_refusal_advises_what_loads_that_class(
     [
         ({"class_name": "__numpy__", "config": [1, 2]}, "its config is a list"),
         (numpy_marker([[1.0, 2.0], [3.0]]), "ragged lists"),
+        (
+            {"class_name": "__numpy__", "config": {"value": [1.0], "dtype": ["f8"]}},
+            "its dtype is a list, not a name",
+        ),
     ],
 )
 def test_a_malformed_marker_is_found_and_refused_as_bad_input(

@@ -43,11 +43,14 @@ ACTIVATIONS = "keras.activations"
 def _default(
     known: Knowledge, lookup: Lookup, key: str, saved: int | None
 ) -> list[Any] | None:
-    """``[default]`` of ``key`` in the saving release (unknown: the default
-    every release that has the argument agrees on)."""
+    """``[default]`` of ``key`` in the saving release (unknown, or a release
+    without the argument, as a file whose metadata.json names another
+    release than wrote it: the default every release that has the argument
+    agrees on)."""
     if saved is not None:
         found = known.default(lookup, key, saved)
-        return found if isinstance(found, list) else None
+        if found is not None:  # [value], or no literal default
+            return found if isinstance(found, list) else None
     seen = set()
     for release in range(len(known.releases)):
         found = known.default(lookup, key, release)

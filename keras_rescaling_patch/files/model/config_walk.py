@@ -166,8 +166,8 @@ def _walk(
                 f"the model config nests deeper than {MAX_NESTING} levels"
             )
         if type(node) is dict or isinstance(node, dict):
-            class_name = node.get("class_name")
-            if class_name in DATA_MARKERS:
+            class_name = node.get("class_name")  # any JSON value: a list, a dict
+            if type(class_name) is str and class_name in DATA_MARKERS:
                 entry, argument = owner if owner and owner[1] else (None, None)
                 found.append(
                     Placement(
@@ -236,6 +236,9 @@ def _malformed(kind: str, inner: object) -> str | None:
         return f"its config is a {type(inner).__name__}, not an object"
     if "value" not in inner:
         return "no value"
+    dtype = inner.get("dtype")
+    if dtype is not None and not isinstance(dtype, str):
+        return f"its dtype is a {type(dtype).__name__}, not a name"
     value = inner["value"]
     wanted: tuple[type, ...]
     if kind == "__bytes__":

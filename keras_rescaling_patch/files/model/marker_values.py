@@ -73,6 +73,11 @@ def marker_config(marker: dict[str, Any]) -> dict[str, Any]:
             f"holds an array marker whose config is a {type(inner).__name__}, "
             "not an object"
         )
+    dtype = inner.get("dtype")
+    if dtype is not None and not isinstance(dtype, str):
+        raise MalformedMarker(
+            f"holds a marker whose dtype is a {type(dtype).__name__}, not a name"
+        )
     return inner
 
 

@@ -126,13 +126,13 @@ def incompatibility_text(finding: Incompatibility) -> str:
     since = f" (from {verdict.works_from} on)" if verdict.works_from else ""
     if finding.readers:
         since = f" (read by {finding.readers})"
-    does, finds, has = ("does", "finds", "has") if single else ("do", "find", "have")
+    does, finds = ("does", "finds") if single else ("do", "find")
     if finding.rule == CLASS_NOT_FOUND.code:
         what = f"stock Keras {failing} {finds} no class of this name{since}"
     elif finding.rule == ARGUMENT_NOT_TAKEN.code:
         what = f"stock Keras {failing} {does} not take {finding.argument}{since}"
     elif finding.rule == VALUE_NOT_TAKEN.code:
-        what = f"{finding.structure} stock Keras {failing} {does} not {has}{since}"
+        what = f"{finding.structure} stock Keras {failing} {does} not have{since}"
     else:
         what = (
             f"{finding.structure}, which stock Keras {failing} {does} not read{since}"
